@@ -1,0 +1,150 @@
+"""Command line: ``python -m aecore train ...`` and ``python -m aecore rebuild-shipped``.
+
+Examples
+--------
+python -m aecore train --model vae --latent-dim 2 --epochs 60 --out my_vae.safetensors
+python -m aecore rebuild-shipped            # every shipped checkpoint and its maps
+python -m aecore rebuild-shipped digits_vae_z2
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .models import MODELS
+from .noise import NOISE_KINDS
+from .losses import ANNEAL_SCHEDULES, RECON_LOSSES
+
+
+def _model_config(a: argparse.Namespace, input_shape):
+    """Build the model config from parsed arguments (only fields the model has)."""
+    cls = MODELS[a.model][0]
+    kw = dict(input_shape=input_shape, latent_dim=a.latent_dim, recon_loss=a.recon_loss,
+              dropout=a.dropout)
+    if a.hidden:
+        kw["hidden"] = tuple(int(v) for v in a.hidden.split(","))
+    fields = cls.__dataclass_fields__
+    for k in ("beta", "noise", "noise_level"):
+        if k in fields:
+            kw[k] = getattr(a, k)
+    if a.channels and "channels" in fields:
+        kw["channels"] = tuple(int(v) for v in a.channels.split(","))
+    return cls(**kw)
+
+
+def _progress_callback(bar):
+    """tqdm bar over optimisation steps, with the latest losses in its postfix."""
+    from .train import EpochLog, StepLog
+
+    def cb(log):
+        if isinstance(log, StepLog):
+            bar.update(log.step + (log.epoch - 1) * log.steps - bar.n)
+        elif isinstance(log, EpochLog):
+            bar.set_postfix(epoch=log.epoch, train=f"{log.train_total:.2f}",
+                            test=f"{log.test_total:.2f}", kl=f"{log.test_kl:.2f}")
+        return False
+    return cb
+
+
+def _train(a: argparse.Namespace) -> int:
+    """Run ``train``: fit one model and save it."""
+    from tqdm import tqdm
+
+    from .errors import LatentLabError
+    from .recipes import Recipe, load_splits, train_and_save
+    from .train import TrainConfig
+
+    try:
+        splits = load_splits(a.dataset, a.train_split, a.test_split, a.root)
+        recipe = Recipe(
+            model=_model_config(a, splits.train.image_shape),
+            train=TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
+                              weight_decay=a.weight_decay, seed=a.seed, kl_anneal=a.kl_anneal,
+                              warmup_epochs=a.warmup_epochs, cycle_epochs=a.cycle_epochs,
+                              report_every=1, device=a.device),
+            dataset=a.dataset, train_split=a.train_split, test_split=a.test_split)
+        steps = a.epochs * -(-len(splits.train) // a.batch_size)
+        with tqdm(total=steps, unit="step", file=sys.stderr) as bar:
+            model, hist, path = train_and_save(recipe, a.out, callback=_progress_callback(bar),
+                                               splits=splits)
+    except (LatentLabError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    b = hist.best
+    print(f"saved {path}: best epoch {hist.best_epoch}/{len(hist.epochs)}, test loss "
+          f"{b.test_total:.3f} (recon {b.test_recon:.3f} + KL {b.test_kl:.3f}) nats/image, "
+          f"{hist.seconds:.1f} s on {hist.device}")
+    return 0
+
+
+def _rebuild(a: argparse.Namespace) -> int:
+    """Run ``rebuild-shipped``: retrain the named (or all) shipped checkpoints and their maps."""
+    from . import checkpoints
+    from .atlas import atlas_path, build_atlas, save_atlas
+    from .latent import encode
+    from .project import methods_for
+    from .recipes import SHIPPED, load_splits, train_and_save
+
+    names = a.names or list(SHIPPED)
+    unknown = set(names) - set(SHIPPED)
+    if unknown:
+        print(f"error: unknown shipped models {sorted(unknown)}; known: {list(SHIPPED)}",
+              file=sys.stderr)
+        return 2
+    for name in names:
+        r = SHIPPED[name]
+        out = checkpoints.SHIPPED_DIR / f"{name}.safetensors"
+        splits = load_splits(r.dataset, r.train_split, r.test_split, a.root)
+        if not a.maps_only:
+            model, hist, _ = train_and_save(r, out, splits=splits)
+            b = hist.best
+            print(f"{name}: best epoch {hist.best_epoch}, test {b.test_total:.3f} = recon "
+                  f"{b.test_recon:.3f} + KL {b.test_kl:.3f} nats/image ({hist.seconds:.1f} s)")
+        model, info = checkpoints.load(out)
+        codes, train_codes = encode(model, splits.test.x), encode(model, splits.train.x)
+        for method in methods_for(model.config.latent_dim):
+            save_atlas(build_atlas(codes, train_codes, method, info.id), atlas_path(info, method))
+            print(f"{name}: {method} map saved")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    p = argparse.ArgumentParser(prog="python -m aecore", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train", help="train one model and save a checkpoint")
+    t.add_argument("--model", choices=sorted(MODELS), default="vae")
+    t.add_argument("--dataset", default="digits")
+    t.add_argument("--root", default=None, help="data folder in torchvision's layout")
+    t.add_argument("--train-split", default="train")
+    t.add_argument("--test-split", default="test")
+    t.add_argument("--latent-dim", type=int, default=2)
+    t.add_argument("--hidden", default="", help="comma-separated widths, e.g. 256,128")
+    t.add_argument("--channels", default="", help="conv channels, e.g. 32,64")
+    t.add_argument("--recon-loss", choices=RECON_LOSSES, default="bce")
+    t.add_argument("--beta", type=float, default=1.0)
+    t.add_argument("--dropout", type=float, default=0.0)
+    t.add_argument("--noise", choices=NOISE_KINDS, default="gaussian")
+    t.add_argument("--noise-level", type=float, default=0.3)
+    t.add_argument("--epochs", type=int, default=60)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--weight-decay", type=float, default=0.0)
+    t.add_argument("--kl-anneal", choices=ANNEAL_SCHEDULES, default="none")
+    t.add_argument("--warmup-epochs", type=int, default=10)
+    t.add_argument("--cycle-epochs", type=int, default=10)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default="auto")
+    t.add_argument("--out", type=Path, required=True, help="checkpoint file to write")
+    r = sub.add_parser("rebuild-shipped", help="retrain the shipped checkpoints and their maps")
+    r.add_argument("names", nargs="*", help="shipped model names (default: all)")
+    r.add_argument("--root", default=None, help="data folder in torchvision's layout")
+    r.add_argument("--maps-only", action="store_true", help="only recompute the maps")
+    a = p.parse_args(argv)
+    return _train(a) if a.cmd == "train" else _rebuild(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""The latent map of one model: codes, their 2-D projection and an invertible click grid.
+
+An :class:`Atlas` is computed once per (checkpoint, projection method) and stored as a plain
+``.npz`` (no pickles): beside the checkpoint for the shipped models, in a cache folder keyed by
+the checkpoint's hash for the others. A page rerun therefore never refits UMAP or t-SNE.
+
+The click grid is a ``grid_n x grid_n`` lattice over the map. Each node carries the latent code
+it decodes to: exact for the identity map (2-D latents) and within the plane for PCA; for UMAP
+it comes from one batched ``inverse_transform`` call at build time; t-SNE has no inverse, so its
+nodes snap to the nearest embedded data point.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .checkpoints import SHIPPED_DIR, CheckpointInfo
+from .latent import nearest
+from .project import PROJECTORS, make_projector
+
+__all__ = ["Atlas", "build_atlas", "atlas_path", "load_atlas", "save_atlas", "get_atlas",
+           "cache_dir", "ATLAS_VERSION", "GRID_N"]
+
+ATLAS_VERSION = 1
+GRID_N = 64  # click-grid nodes per axis: ~10 px apart on a 650 px wide chart
+PAD = 0.12  # grid extends this fraction of the data range beyond the data on each side
+
+
+def cache_dir() -> Path:
+    """Folder for atlases of non-shipped models: ``$LATENTLAB_CACHE_DIR`` or ``.cache/``."""
+    default = SHIPPED_DIR.parent / ".cache" / "atlas"
+    return Path(os.environ.get("LATENTLAB_CACHE_DIR", default))
+
+
+@dataclass
+class Atlas:
+    """A latent map.
+
+    Attributes
+    ----------
+    method : str
+        Projection id (``identity``, ``pca``, ``umap``, ``tsne``).
+    checkpoint_id : str
+        :attr:`CheckpointInfo.id` of the model it was built from.
+    codes : ndarray of shape (N, latent_dim), float32
+        Deterministic codes (``mu`` for a VAE) of the map's images (the model's test split).
+    embedding : ndarray of shape (N, 2)
+        2-D map coordinates of ``codes``.
+    train_codes : ndarray of shape (M, latent_dim), float32
+        Codes of the training images (for nearest-neighbour and "hole" checks).
+    grid_xy : ndarray of shape (G * G, 2)
+        Click-grid nodes in map coordinates, row-major from the top-left.
+    grid_codes : ndarray of shape (G * G, latent_dim), float32
+        Latent code decoded at each node (nearest data point's code for t-SNE).
+    grid_gap : ndarray of shape (G * G,)
+        Distance from each node to the nearest embedded point, in map units.
+    hole_threshold : float
+        95th percentile of the distance from a test code to its nearest training code; a
+        latent location farther than this from every training code is called a hole.
+    inverse : str
+        ``"exact"``, ``"plane"`` (PCA), ``"approximate"`` (UMAP) or ``"snap"`` (t-SNE).
+    """
+
+    method: str
+    checkpoint_id: str
+    codes: np.ndarray
+    embedding: np.ndarray
+    train_codes: np.ndarray
+    grid_xy: np.ndarray
+    grid_codes: np.ndarray
+    grid_gap: np.ndarray
+    hole_threshold: float
+    inverse: str
+
+    @property
+    def grid_n(self) -> int:
+        """Nodes per axis of the click grid."""
+        return int(round(np.sqrt(len(self.grid_xy))))
+
+    def node_at(self, x: float, y: float) -> int:
+        """Index of the grid node nearest to the map location (x, y)."""
+        return int(np.argmin(((self.grid_xy - [x, y]) ** 2).sum(1)))
+
+    def code_at(self, x: float, y: float) -> tuple[np.ndarray, int]:
+        """Latent code for a map location and the grid node it came from.
+
+        For identity and PCA maps the code is computed exactly at (x, y); for UMAP and
+        t-SNE it is the code stored at the nearest grid node.
+
+        Returns
+        -------
+        z : ndarray of shape (latent_dim,)
+        node : int
+        """
+        node = self.node_at(x, y)
+        if self.inverse == "exact":
+            return np.array([x, y], dtype=np.float32), node
+        if self.inverse == "plane":
+            return self._pca_inverse(np.array([[x, y]]))[0], node
+        return self.grid_codes[node], node
+
+    def nearest_train(self, z: np.ndarray) -> tuple[int, float]:
+        """Index of, and Euclidean distance to, the training code nearest ``z`` (latent_dim,)."""
+        i, d = nearest(self.train_codes, np.asarray(z)[None])
+        return int(i[0]), float(d[0])
+
+    def _pca_inverse(self, xy: np.ndarray) -> np.ndarray:
+        """PCA inverse from the stored grid: solve the affine map grid_xy -> grid_codes."""
+        a = np.c_[self.grid_xy, np.ones(len(self.grid_xy))]
+        coef, *_ = np.linalg.lstsq(a, self.grid_codes.astype(np.float64), rcond=None)
+        return (np.c_[xy, np.ones(len(xy))] @ coef).astype(np.float32)
+
+
+def build_atlas(codes: np.ndarray, train_codes: np.ndarray, method: str, checkpoint_id: str,
+                *, grid_n: int = GRID_N, random_state: int = 0) -> Atlas:
+    """Fit a projection of ``codes`` (N, latent_dim) and build its click grid.
+
+    Seconds for PCA; UMAP and t-SNE take ~5-40 s (numba compilation on first use).
+
+    Raises
+    ------
+    ValueError
+        Unknown method, or ``identity`` for a latent that is not 2-D.
+    """
+    proj = make_projector(method, random_state=random_state)
+    emb = np.asarray(proj.fit_transform(codes), dtype=np.float64)
+    lo, hi = emb.min(0), emb.max(0)
+    span = np.maximum(hi - lo, 1e-6)
+    lo, hi = lo - PAD * span, hi + PAD * span
+    xs, ys = np.linspace(lo[0], hi[0], grid_n), np.linspace(hi[1], lo[1], grid_n)
+    gx, gy = np.meshgrid(xs, ys)
+    grid_xy = np.stack([gx.ravel(), gy.ravel()], 1)  # (G*G, 2), row-major from the top-left
+    near_i, gap = nearest(emb, grid_xy)
+    if method == "tsne":
+        grid_codes, inverse = codes[near_i], "snap"
+    else:
+        grid_codes = proj.inverse_transform(grid_xy)  # one batched call, even for UMAP
+        inverse = {"identity": "exact", "pca": "plane"}.get(method, "approximate")
+    _, d_test = nearest(train_codes, codes)
+    return Atlas(method=method, checkpoint_id=checkpoint_id, codes=codes.astype(np.float32),
+                 embedding=emb, train_codes=train_codes.astype(np.float32), grid_xy=grid_xy,
+                 grid_codes=np.asarray(grid_codes, np.float32), grid_gap=gap,
+                 hole_threshold=float(np.quantile(d_test, 0.95)), inverse=inverse)
+
+
+def atlas_path(info: CheckpointInfo, method: str) -> Path:
+    """Where the atlas of ``info`` and ``method`` is stored: beside a shipped checkpoint, else in
+    :func:`cache_dir` under the checkpoint's id (which contains its hash)."""
+    if method not in PROJECTORS:
+        raise ValueError(f"unknown projection {method!r}")
+    if info.shipped:
+        return info.path.with_name(f"{info.path.stem}.{method}.npz")
+    return cache_dir() / f"{info.id}.{method}.npz"
+
+
+def save_atlas(atlas: Atlas, path: Path) -> None:
+    """Write ``atlas`` as an ``.npz`` of plain arrays, atomically."""
+    arrays = {k: np.asarray(v) for k, v in vars(atlas).items()}
+    arrays["version"] = np.asarray(ATLAS_VERSION)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; checkpoints are meant to be shared
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_atlas(path: Path, checkpoint_id: str) -> Atlas | None:
+    """Read an atlas; ``None`` if missing, unreadable, of another version or checkpoint."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if int(f["version"]) != ATLAS_VERSION or str(f["checkpoint_id"]) != checkpoint_id:
+                return None
+            d = {k: f[k] for k in f.files if k != "version"}
+    except (OSError, ValueError, KeyError):
+        return None
+    for k in ("method", "checkpoint_id", "inverse"):
+        d[k] = str(d[k])
+    d["hole_threshold"] = float(d["hole_threshold"])
+    return Atlas(**d)
+
+
+def get_atlas(info: CheckpointInfo, method: str, codes_fn) -> tuple[Atlas, bool]:
+    """Load the stored atlas or build and store it.
+
+    Parameters
+    ----------
+    info : CheckpointInfo
+    method : str
+    codes_fn : callable
+        ``codes_fn() -> (codes, train_codes)``, called only when the atlas must be built.
+
+    Returns
+    -------
+    atlas : Atlas
+    built : bool
+        True if it had to be computed now.
+    """
+    path = atlas_path(info, method)
+    atlas = load_atlas(path, info.id) if path.exists() else None
+    if atlas is not None:
+        return atlas, False
+    codes, train_codes = codes_fn()
+    atlas = build_atlas(codes, train_codes, method, info.id)
+    try:
+        save_atlas(atlas, path)
+    except OSError:
+        pass  # read-only install: keep it in memory only
+    return atlas, True

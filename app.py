@@ -1,0 +1,17 @@
+"""Latent Lab home page: what an autoencoder is and what each page shows."""
+import streamlit as st
+
+from ui import shell, text
+
+shell.page_setup("Home", icon=":material/home:", sidebar=False)
+st.title("Latent Lab")
+st.caption("An interactive latent-space explorer for teaching autoencoders.")
+st.markdown(text.HOME)
+st.latex(text.FORMULA_AE)
+st.latex(text.FORMULA_ELBO)
+st.subheader("Pages")
+for path, (label, icon, blurb) in text.PAGES.items():
+    st.page_link(path, label=label, icon=icon)
+    st.caption(blurb)
+st.caption("Runs offline on scikit-learn's 8×8 handwritten digits with pretrained models. "
+           "Pick a dataset and model in the sidebar of any page.")

@@ -1,0 +1,15 @@
+"""Latent map: every test image as a point; click to reconstruct or decode anywhere."""
+import streamlit as st
+
+from aecore.errors import LatentLabError
+from ui import mapview, shell, text
+
+sel = shell.page_setup("Latent map", icon=":material/scatter_plot:")
+st.title("Latent map")
+st.markdown(text.LATENT_MAP)
+if sel.info is None:
+    st.stop()
+try:
+    mapview.map_and_panel(sel.info, sel.method)
+except LatentLabError as exc:
+    st.error(f"This model's map cannot be shown: {exc}", icon=":material/error:")

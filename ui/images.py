@@ -1,0 +1,42 @@
+"""Image helpers: arrays in [0, 1] to crisp enlarged uint8 images (no Streamlit here)."""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+__all__ = ["enlarge", "error_map", "tile"]
+
+
+def enlarge(img, size: int = 168) -> np.ndarray:
+    """(C, H, W) or (H, W) float in [0, 1] -> (size, size) uint8, nearest-neighbour (crisp
+    pixels, no blur)."""
+    a = np.asarray(img, dtype=np.float32)
+    a = a[0] if a.ndim == 3 else a
+    u8 = (np.clip(a, 0.0, 1.0) * 255).round().astype(np.uint8)
+    return np.asarray(Image.fromarray(u8).resize((size, size), Image.NEAREST))
+
+
+def error_map(x, x_hat, size: int = 168) -> np.ndarray:
+    """|x - x_hat| as an enlarged RGB heat image: black = exact, bright red/yellow = large.
+
+    Returns
+    -------
+    ndarray of shape (size, size, 3), uint8
+    """
+    e = np.abs(np.asarray(x, np.float32) - np.asarray(x_hat, np.float32))
+    g = enlarge(e, size).astype(np.float32) / 255.0
+    rgb = np.stack([np.clip(2 * g, 0, 1), np.clip(2 * g - 1, 0, 1), np.zeros_like(g)], -1)
+    return (rgb * 255).astype(np.uint8)
+
+
+def tile(images, ncol: int, cell: int = 56, pad: int = 2) -> np.ndarray:
+    """Tile N images (N, C, H, W) in [0, 1] into one uint8 grid, ``ncol`` per row."""
+    images = np.asarray(images)
+    n = len(images)
+    nrow = -(-n // ncol)
+    out = np.full((nrow * (cell + pad) + pad, ncol * (cell + pad) + pad), 128, np.uint8)
+    for i in range(n):
+        r, c = divmod(i, ncol)
+        y, x = pad + r * (cell + pad), pad + c * (cell + pad)
+        out[y:y + cell, x:x + cell] = enlarge(images[i], cell)
+    return out

@@ -1,0 +1,118 @@
+"""``page_setup``: page config, session-state defaults and the shared sidebar of every page."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from aecore.checkpoints import CheckpointInfo
+from aecore.data import DATASETS
+from aecore.project import PROJECTORS, methods_for
+
+from . import cache, state, text
+
+MODEL_LABELS = {"ae": "AE", "vae": "VAE", "dae": "Denoising AE", "conv_ae": "Conv AE",
+                "conv_vae": "Conv VAE"}
+
+
+@dataclass
+class Selection:
+    """What the shared sidebar selected: a model (or None) and a projection method."""
+
+    info: CheckpointInfo | None
+    method: str | None
+
+
+def model_label(info: CheckpointInfo) -> str:
+    """Human label for the model picker, e.g. ``digits_vae_z2 · VAE · z=2``."""
+    c = info.model_config
+    beta = getattr(c, "beta", None)
+    extra = f" · β={beta:g}" if beta is not None and beta != 1 else ""
+    tag = "" if info.shipped else " · yours"
+    return f"{info.name} · {MODEL_LABELS.get(c.name, c.name)} · z={c.latent_dim}{extra}{tag}"
+
+
+def page_setup(title: str, *, icon: str = ":material/explore:", sidebar: bool = True,
+               default_model: str = "digits_vae_z2") -> Selection:
+    """Set the page config, fill session defaults and draw the shared sidebar.
+
+    The sidebar's dataset, model and projection are kept in session state under ``side.*`` so
+    they survive switching pages.
+    """
+    st.set_page_config(page_title=f"{title} · Latent Lab", page_icon=icon, layout="wide")
+    state.init()
+    _nav()
+    if not sidebar:
+        return Selection(None, None)
+    infos, problems = cache.list_models()
+    with st.sidebar:
+        names = list(DATASETS)
+        if st.session_state[state.DATASET] not in names:
+            st.session_state[state.DATASET] = names[0]
+        state.sync_widget(state.DATASET)
+        st.selectbox("Dataset", names, key=state.widget_key(state.DATASET),
+                     on_change=state.store_widget, args=(state.DATASET,))
+        ds = st.session_state[state.DATASET]
+        mine = [i for i in infos if i.dataset == ds]
+        for msg in problems:
+            st.warning(f"Skipped an unreadable checkpoint: {msg}", icon=":material/warning:")
+        if not mine:
+            st.info(f"No trained model for **{ds}** yet. Train one on the Train page, or pick "
+                    "**digits**, which ships with pretrained models.")
+            return Selection(None, None)
+        paths = [str(i.path) for i in mine]
+        if st.session_state[state.MODEL] not in paths:
+            pref = [p for p, i in zip(paths, mine) if i.name == default_model]
+            st.session_state[state.MODEL] = (pref or paths)[0]
+        by_path = dict(zip(paths, mine))
+        state.sync_widget(state.MODEL)
+        st.selectbox("Model", paths, key=state.widget_key(state.MODEL),
+                     format_func=lambda p: model_label(by_path[p]),
+                     on_change=state.store_widget, args=(state.MODEL,))
+        info = by_path[st.session_state[state.MODEL]]
+        methods = methods_for(info.model_config.latent_dim)
+        if st.session_state[state.PROJECTION] not in methods:
+            st.session_state[state.PROJECTION] = methods[0]
+        state.sync_widget(state.PROJECTION)
+        st.selectbox("Projection", methods, key=state.widget_key(state.PROJECTION),
+                     format_func=lambda m: PROJECTORS[m].label,
+                     on_change=state.store_widget, args=(state.PROJECTION,),
+                     help="How the latent codes are drawn in 2-D. A 2-D latent is shown as is.")
+        _model_card(info)
+    return Selection(info, st.session_state[state.PROJECTION])
+
+
+def _nav() -> None:
+    """Page list at the top of the sidebar (Streamlit's own would call the home page "app")."""
+    with st.sidebar:
+        st.markdown("### Latent Lab")
+        st.page_link("app.py", label="Home", icon=":material/home:")
+        for path, (label, icon, _) in text.PAGES.items():
+            st.page_link(path, label=label, icon=icon)
+        st.divider()
+
+
+def _model_card(info: CheckpointInfo) -> None:
+    """Small summary of the selected model: architecture, loss, metrics."""
+    c = info.model_config
+    m = info.meta.get("metrics", {})
+    with st.expander("About this model", expanded=False):
+        st.markdown(
+            f"**{MODEL_LABELS.get(c.name, c.name)}**, input {c.input_dim} values "
+            f"({'×'.join(map(str, c.input_shape[1:]))} pixels), latent z of {c.latent_dim} "
+            f"dimensions: **{c.completeness}**.  \n"
+            f"Layers: {' → '.join(f'{n}' for _, n in _layers(c))}  \n"
+            f"Loss: {c.recon_loss.upper()}" + (f" + β·KL, β = {c.beta:g}" if hasattr(c, "beta")
+                                                else "") + "  \n"
+            f"Trained {info.meta.get('epochs', '?')} epochs on {info.dataset} "
+            f"({info.meta.get('train_split', 'train')}); best epoch "
+            f"{info.meta.get('best_epoch', '?')}.  \n"
+            f"Test: recon {m.get('test_recon', float('nan')):.2f}, KL "
+            f"{m.get('test_kl', float('nan')):.2f}, total {m.get('test_total', float('nan')):.2f}"
+            " (nats per image).")
+
+
+def _layers(c) -> list[tuple[str, int]]:
+    """Layer widths of an MLP config, input to output."""
+    return ([("in", c.input_dim)] + [("h", h) for h in c.hidden] + [("z", c.latent_dim)]
+            + [("h", h) for h in reversed(c.hidden)] + [("out", c.input_dim)])
