@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from aecore.checkpoints import CheckpointInfo
 from aecore.data import DATASETS
@@ -86,9 +87,12 @@ def _nav() -> None:
     """Page list at the top of the sidebar (Streamlit's own would call the home page "app")."""
     with st.sidebar:
         st.markdown("### Latent Lab")
-        st.page_link("app.py", label="Home", icon=":material/home:")
-        for path, (label, icon, _) in text.PAGES.items():
-            st.page_link(path, label=label, icon=icon)
+        try:
+            st.page_link("app.py", label="Home", icon=":material/home:")
+            for path, (label, icon, _) in text.PAGES.items():
+                st.page_link(path, label=label, icon=icon)
+        except StreamlitPageNotFoundError:
+            pass  # a page run on its own (AppTest of one file) has no multipage app around it
         st.divider()
 
 

@@ -1,0 +1,105 @@
+"""AppTest of the home page and the latent map page (clicks simulated through the session key
+that the chart's on_select callback fills in the browser)."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aecore import checkpoints
+
+ROOT = Path(__file__).resolve().parents[1]
+MAP_PAGE = str(ROOT / "pages" / "1_Latent_map.py")
+
+
+def _captions(at) -> list[str]:
+    """Captions of every st.image on the page."""
+    return [c for img in at.get("image") for c in _img_captions(img)]
+
+
+def _img_captions(img) -> list[str]:
+    """Captions of one image element (AppTest exposes the proto)."""
+    return [i.caption for i in img.proto.imgs]
+
+
+def _n(arr) -> int:
+    """Length of a Plotly JSON array, plain or base64-typed ({"dtype", "bdata"})."""
+    if isinstance(arr, dict):
+        import base64
+
+        return len(base64.b64decode(arr["bdata"])) // np.dtype(arr["dtype"]).itemsize
+    return len(arr)
+
+
+def test_home_page_renders_and_links_every_page():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert not at.exception
+    assert at.title[0].value == "Latent Lab"
+    text = " ".join(m.value for m in at.markdown)
+    assert "encoder" in text and "decoder" in text and "bottleneck" in text
+    links = [e for e in at.get("page_link")]
+    assert len(links) >= 2  # sidebar Home + at least the latent map page
+
+
+def test_latent_map_first_render_shows_all_test_points():
+    at = AppTest.from_file(MAP_PAGE, default_timeout=60).run()
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    import json
+
+    fig = json.loads(charts[0].proto.spec)
+    data = [t for t in fig["data"] if t.get("name") not in ("empty space",)]
+    n_points = sum(_n(t["x"]) for t in data)
+    assert n_points == 360  # the digits test split
+    # every class trace keeps full opacity when another point is selected
+    assert all(t["unselected"]["marker"]["opacity"] == 1 for t in data)
+    grid = [t for t in fig["data"] if t.get("name") == "empty space"][0]
+    assert _n(grid["x"]) == 64 * 64 and grid["hoverinfo"] == "none"
+    assert not at.get("image")  # nothing picked yet: no images
+    assert any("Click a dot" in i.value for i in at.info)
+
+
+def test_click_on_point_shows_original_reconstruction_and_error():
+    at = AppTest.from_file(MAP_PAGE, default_timeout=60)
+    at.session_state["map.pick"] = {"kind": "point", "index": 3}
+    at.run()
+    assert not at.exception
+    caps = _captions(at)
+    assert caps[:3] == ["original x", "reconstruction x̂", "|x − x̂|"]
+    assert any("Image 3" in m.value for m in at.markdown)
+    assert at.metric[0].label == "Reconstruction error"
+    assert at.metric[0].value.endswith("nats")
+    # a second pick of another point changes what the page shows
+    at.session_state["map.pick"] = {"kind": "point", "index": 100}
+    at.run()
+    assert any("Image 100" in m.value for m in at.markdown)
+
+
+def test_click_on_empty_space_decodes_and_warns_about_holes():
+    at = AppTest.from_file(MAP_PAGE, default_timeout=60)
+    at.session_state["map.pick"] = {"kind": "grid", "x": 3.0, "y": 3.0}  # far from all codes
+    at.run()
+    assert not at.exception
+    assert "decoder(z)" in _captions(at)
+    assert any("hole" in w.value for w in at.warning)
+    at.session_state["map.pick"] = {"kind": "grid", "x": -1.4, "y": 0.0}  # among the 0s
+    at.run()
+    assert not at.warning and at.success
+
+
+def test_model_choice_persists_and_16d_model_uses_a_projection():
+    at = AppTest.from_file(MAP_PAGE, default_timeout=60).run()
+    path16 = str(checkpoints.SHIPPED_DIR / "digits_ae_z16.safetensors")
+    at.selectbox(key="w.side.model").select(path16).run()
+    assert not at.exception
+    assert at.session_state["side.model"] == path16
+    assert at.session_state["side.projection"] == "pca"
+    assert any("PCA inverse" in c.value for c in at.caption)
+
+
+def test_pick_out_of_range_is_ignored():
+    at = AppTest.from_file(MAP_PAGE, default_timeout=60)
+    at.session_state["map.pick"] = {"kind": "point", "index": 10_000}
+    at.run()
+    assert not at.exception and not at.get("image")
