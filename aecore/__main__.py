@@ -12,9 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from .losses import ANNEAL_SCHEDULES, RECON_LOSSES
 from .models import MODELS
 from .noise import NOISE_KINDS
-from .losses import ANNEAL_SCHEDULES, RECON_LOSSES
 
 
 def _model_config(a: argparse.Namespace, input_shape):

@@ -239,9 +239,9 @@ def load(path: str | os.PathLike, device: torch.device | str = "cpu"
     try:
         model.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:
-        first = str(exc).splitlines()[0:3]
+        first = " ".join(str(exc).splitlines()[0:3])
         raise CheckpointError(f"{path}: weights do not match the {info.model_config.name} "
-                              f"config {info.model_config.input_shape}: {' '.join(first)}") from None
+                              f"config {info.model_config.input_shape}: {first}") from None
     return model.to(device).eval(), info
 
 

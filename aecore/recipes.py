@@ -3,16 +3,16 @@ recipes of the shipped checkpoints (rebuilt by ``python -m aecore rebuild-shippe
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from . import checkpoints
 from .data import load_dataset
 from .device import seed_everything
 from .models import build_model
-from .models.base import Autoencoder, ModelConfig
 from .models.ae import AEConfig
+from .models.base import Autoencoder, ModelConfig
 from .models.vae import VAEConfig
 from .train import History, Splits, TrainConfig, evaluate, fit
 

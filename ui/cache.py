@@ -8,7 +8,6 @@ call (it pickles them), which costs more than the 35 ms click budget at 10,000 p
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import streamlit as st

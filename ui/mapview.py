@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from aecore import latent
 from aecore.checkpoints import CheckpointInfo
 
 from . import cache, figures, images, state, text
