@@ -101,11 +101,13 @@ class PCAProjector(Projector):
 
     def transform(self, Z) -> np.ndarray:
         """(n, latent_dim) -> (n, 2) principal-component scores."""
-        return self.pca_.transform(self._check_Z(Z, fitted=True))
+        Z = self._check_Z(Z, fitted=True)
+        return self.pca_.transform(Z)
 
     def inverse_transform(self, Y) -> np.ndarray:
         """(n, 2) -> (n, latent_dim): ``mean + Y @ components``."""
-        return self.pca_.inverse_transform(self._check_Z(Y, fitted=True))
+        Y = self._check_Z(Y, fitted=True)
+        return self.pca_.inverse_transform(Y)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The fitted state as plain arrays (for an ``.npz`` beside a checkpoint)."""
@@ -146,11 +148,13 @@ class UMAPProjector(Projector):
 
     def transform(self, Z) -> np.ndarray:
         """(n, latent_dim) -> (n, 2) for new codes."""
-        return np.asarray(self.umap_.transform(self._check_Z(Z, fitted=True)), dtype=np.float64)
+        Z = self._check_Z(Z, fitted=True)
+        return np.asarray(self.umap_.transform(Z), dtype=np.float64)
 
     def inverse_transform(self, Y) -> np.ndarray:
         """(n, 2) -> approximate (n, latent_dim) codes (slow: call it once for many points)."""
-        return np.asarray(self.umap_.inverse_transform(self._check_Z(Y, fitted=True)))
+        Y = self._check_Z(Y, fitted=True)
+        return np.asarray(self.umap_.inverse_transform(Y))
 
 
 class TSNEProjector(Projector):

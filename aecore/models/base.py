@@ -207,11 +207,17 @@ class Autoencoder(nn.Module):
         """Fit ``code_mean`` and ``code_scale_tril`` (Cholesky factor of the covariance) to
         training codes ``z`` of shape (N, latent_dim)."""
         z = z.to(self.code_mean)
+        k = z.shape[1]
+        if len(z) < 2 or not torch.isfinite(z).all():
+            return  # nothing sensible to fit: keep the current Gaussian
         mean = z.mean(0)
-        cov = torch.cov(z.T).reshape(z.shape[1], z.shape[1])
-        cov = cov + 1e-6 * torch.eye(z.shape[1], device=z.device)  # keep it positive definite
+        cov = torch.cov(z.T).reshape(k, k)
+        cov = cov + 1e-6 * cov.diagonal().mean().clamp_min(1e-6) * torch.eye(k, device=z.device)
+        tril, info = torch.linalg.cholesky_ex(cov)  # info > 0: not positive definite
+        if int(info) != 0:
+            tril = torch.diag(cov.diagonal().clamp_min(1e-12).sqrt())  # fall back to diagonal
         self.code_mean.copy_(mean)
-        self.code_scale_tril.copy_(torch.linalg.cholesky(cov))
+        self.code_scale_tril.copy_(tril)
 
     def layer_sizes(self) -> list[tuple[str, int]]:
         """(label, width) of each layer from input to output, for the model diagram."""
