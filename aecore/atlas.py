@@ -108,6 +108,42 @@ class Atlas:
         i, d = nearest(self.train_codes, np.asarray(z)[None])
         return int(i[0]), float(d[0])
 
+    def project(self, z: np.ndarray) -> tuple[np.ndarray, bool]:
+        """Place new codes on the map.
+
+        Parameters
+        ----------
+        z : ndarray of shape (n, latent_dim)
+
+        Returns
+        -------
+        xy : ndarray of shape (n, 2)
+            Exact positions for identity and PCA maps (PCA is affine, so it is recovered
+            exactly from the stored codes and embedding by least squares); for UMAP and t-SNE
+            the position of the nearest stored code (those maps cannot embed new points
+            cheaply or at all).
+        exact : bool
+        """
+        z = np.atleast_2d(np.asarray(z, np.float64))
+        if self.inverse == "exact":
+            return z[:, :2].copy(), True
+        if self.inverse == "plane":
+            a = np.c_[self.codes.astype(np.float64), np.ones(len(self.codes))]
+            coef, *_ = np.linalg.lstsq(a, self.embedding, rcond=None)
+            return np.c_[z, np.ones(len(z))] @ coef, True
+        i, _ = nearest(self.codes, z)
+        return self.embedding[i], False
+
+    def codes_at(self, xy: np.ndarray) -> np.ndarray:
+        """Latent codes for many map locations (n, 2) -> (n, latent_dim); see :meth:`code_at`."""
+        xy = np.atleast_2d(np.asarray(xy, np.float64))
+        if self.inverse == "exact":
+            return xy.astype(np.float32)
+        if self.inverse == "plane":
+            return self._pca_inverse(xy)
+        nodes, _ = nearest(self.grid_xy, xy)
+        return self.grid_codes[nodes]
+
     def _pca_inverse(self, xy: np.ndarray) -> np.ndarray:
         """PCA inverse from the stored grid: solve the affine map grid_xy -> grid_codes."""
         a = np.c_[self.grid_xy, np.ones(len(self.grid_xy))]

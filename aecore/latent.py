@@ -8,10 +8,11 @@ from scipy.stats import norm
 from .errors import RequestTooLarge
 from .models.base import Autoencoder
 
-__all__ = ["encode", "decode", "reconstruction_errors", "lerp", "slerp", "interpolate",
+__all__ = ["sample_prior", "MAX_SAMPLES", "encode", "decode", "reconstruction_errors", "lerp", "slerp", "interpolate",
            "grid_2d", "normal_grid_2d", "nearest", "MAX_DECODE"]
 
 MAX_DECODE = 100_000  # most codes decoded in one request (memory guard)
+MAX_SAMPLES = 10_000  # most prior samples drawn in one request
 _BATCH = 1024
 
 
@@ -187,3 +188,33 @@ def nearest(points: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.nda
         idx[i:i + 512] = j
         dist[i:i + 512] = np.sqrt(np.maximum(d2[np.arange(len(q)), j], 0))
     return idx, dist
+
+
+@torch.no_grad()
+def sample_prior(model: Autoencoder, n: int, *, seed: int = 0, temperature: float = 1.0
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``n`` codes from the model's generative distribution and decode them.
+
+    A VAE samples its prior ``z ~ N(0, temperature^2 I)``; a plain AE has no prior, so it
+    samples the Gaussian fitted to its training codes (see ``Autoencoder.sample``). The
+    random source is private to the call (a seeded ``torch.Generator``), never global.
+
+    Returns
+    -------
+    z : ndarray of shape (n, latent_dim), float32
+    x : ndarray of shape (n, C, H, W), float32 in [0, 1]
+
+    Raises
+    ------
+    RequestTooLarge
+        ``n`` above ``MAX_SAMPLES``.
+    ValueError
+        ``n`` < 1 or ``temperature`` outside (0, 10].
+    """
+    if n > MAX_SAMPLES:
+        raise RequestTooLarge(f"{n} samples requested; at most {MAX_SAMPLES} at once")
+    if n < 1 or not 0 < temperature <= 10:
+        raise ValueError(f"need n >= 1 and 0 < temperature <= 10, got {n}, {temperature}")
+    g = torch.Generator().manual_seed(int(seed))
+    z, x = model.sample(n, generator=g, temperature=temperature)
+    return z.cpu().numpy(), x.cpu().numpy()

@@ -1,5 +1,4 @@
 import json
-import os
 import pickle
 import struct
 
@@ -8,7 +7,6 @@ import pytest
 import torch
 
 from aecore import checkpoints
-from aecore.data import load_dataset
 from aecore.errors import CheckpointError
 from aecore.latent import decode, encode
 from aecore.models import AEConfig, VAEConfig, build_model

@@ -3,7 +3,6 @@ that the chart's on_select callback fills in the browser)."""
 from pathlib import Path
 
 import numpy as np
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from aecore import checkpoints

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["CLASS_COLORS", "AXIS_TITLES", "latent_map", "GRID_CUSTOMDATA"]
+__all__ = ["CLASS_COLORS", "AXIS_TITLES", "latent_map", "GRID_CUSTOMDATA", "frames_animation",
+           "points_overlay"]
 
 # Plotly's D3 category palette: 10 distinguishable hues, one per class
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -100,4 +101,46 @@ def latent_map(embedding: np.ndarray, labels: np.ndarray, classes: list[str], *,
         plot_bgcolor="white")
     fig.update_xaxes(showgrid=True, gridcolor="#eee")
     fig.update_yaxes(showgrid=True, gridcolor="#eee")
+    return fig
+
+
+def frames_animation(frames: np.ndarray, *, size: int = 196, ms: int = 120) -> go.Figure:
+    """Plotly animation (play/pause buttons and a slider) of decoded frames.
+
+    Parameters
+    ----------
+    frames : ndarray of shape (K, C, H, W), float in [0, 1]
+    size : int
+        Edge in pixels each frame is enlarged to (nearest neighbour, so pixels stay crisp).
+    ms : int
+        Milliseconds per frame when playing.
+
+    Returns
+    -------
+    go.Figure with K animation frames (``px.imshow(..., animation_frame=0,
+    binary_string=True)``: each frame is a small PNG, so the figure stays light).
+    """
+    import plotly.express as px
+
+    from .images import enlarge
+
+    stack = np.stack([enlarge(f, size) for f in frames])  # (K, size, size) uint8
+    fig = px.imshow(stack, animation_frame=0, binary_string=True,
+                    labels={"animation_frame": "step"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(height=size + 170, width=size + 120, margin=dict(l=10, r=10, t=10, b=10))
+    if fig.layout.updatemenus:
+        btn = fig.layout.updatemenus[0].buttons[0]
+        btn.args[1]["frame"]["duration"] = ms
+        btn.args[1]["transition"]["duration"] = 0
+    return fig
+
+
+def points_overlay(fig: go.Figure, xy: np.ndarray, *, name: str = "samples",
+                   color: str = "black", symbol: str = "diamond-open") -> go.Figure:
+    """Add extra points (e.g. prior samples placed on the map) on top of a latent map."""
+    fig.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=name,
+                             marker=dict(size=10, color=color, symbol=symbol,
+                                         line=dict(width=2)), hoverinfo="skip"))
     return fig

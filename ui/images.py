@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-__all__ = ["enlarge", "error_map", "tile"]
+__all__ = ["enlarge", "error_map", "tile", "to_gif"]
 
 
 def enlarge(img, size: int = 168) -> np.ndarray:
@@ -40,3 +40,17 @@ def tile(images, ncol: int, cell: int = 56, pad: int = 2) -> np.ndarray:
         y, x = pad + r * (cell + pad), pad + c * (cell + pad)
         out[y:y + cell, x:x + cell] = enlarge(images[i], cell)
     return out
+
+
+def to_gif(frames, size: int = 168, ms: int = 80) -> bytes:
+    """Animated GIF (looping) of frames (K, C, H, W) in [0, 1], each enlarged to ``size`` px.
+
+    The animation plays forward then back, so the loop has no jump.
+    """
+    import io
+
+    imgs = [Image.fromarray(enlarge(f, size)) for f in frames]
+    imgs = imgs + imgs[-2:0:-1]
+    buf = io.BytesIO()
+    imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], duration=ms, loop=0)
+    return buf.getvalue()

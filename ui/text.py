@@ -19,6 +19,12 @@ PAGES = {
                               "Every test image as a point in latent space. Click a point to "
                               "see it, its reconstruction and the error; click empty space to "
                               "decode a place no image sits."),
+    "pages/2_Interpolate.py": ("Interpolate", ":material/timeline:",
+                               "Morph one image into another by walking a straight (lerp) or "
+                               "curved (slerp) path between their codes."),
+    "pages/3_Sample_prior.py": ("Sample the prior", ":material/casino:",
+                                "Draw new codes at random and decode them; see where they land "
+                                "and decode a whole grid of the latent space."),
 }
 
 LATENT_MAP = """
@@ -51,3 +57,35 @@ HOLE_WARNING = ("A hole: the decoder has never been trained here (farther from e
                 "code than 95% of test images are).")
 
 UNITS = {"bce": "nats", "mse": "squared error"}
+
+INTERPOLATE = """
+Pick two test images **A** and **B**; the page encodes both and walks from z_A to z_B in a few
+steps, decoding every stop. **Linear interpolation (lerp)** follows the straight line; **spherical
+interpolation (slerp)** follows the great circle between the two directions, which keeps the
+norm of z typical of a Gaussian prior. If the decoder makes a believable image at every step,
+the latent space is **smooth** along that path; if an intermediate frame turns into a blur or a
+different shape, the path crossed a **hole**. Compare a plain AE with a VAE on the same pair.
+"""
+
+FORMULA_LERP = r"z(t) = (1 - t)\,z_A + t\,z_B,\qquad t \in [0, 1]"
+FORMULA_SLERP = r"\hat z(t) = \frac{\sin((1-t)\Omega)\,\hat z_A + \sin(t\Omega)\,\hat z_B}{\sin\Omega},\quad \cos\Omega = \hat z_A\cdot\hat z_B,\quad z(t) = \big((1-t)\lVert z_A\rVert + t\lVert z_B\rVert\big)\,\hat z(t)"
+
+INTERP_COMPARE = ("Same two images, same number of steps, two models. A VAE's path usually "
+                  "changes gradually; a plain AE's often jumps or passes through blurs.")
+
+SAMPLE_PRIOR = """
+A **generative** model can make new images: draw a code z at random and decode it. A **VAE**
+was trained so that its codes follow the **prior** N(0, I), so z ~ N(0, I) lands where the
+decoder has been trained, and the **temperature** scales the spread (below 1: safer, more
+typical images; above 1: more varied, more failures). A **plain AE** has no prior: here we
+sample a Gaussian fitted to its training codes, which still lands in holes between the clusters
+— that is why an AE is no generator. The **latent manifold** decodes a whole regular grid of
+codes at once, showing how images change across the space.
+"""
+
+MANIFOLD_NOTE = {
+    "vae2": ("Grid through the inverse normal CDF: equal-probability steps under the prior "
+             "N(0, I), as in Kingma & Welling (2013), figure 4."),
+    "ae2": "Grid evenly spaced over the range of the test codes.",
+    "proj": "Grid across the map's plane, mapped back to latent codes by the map's inverse.",
+}

@@ -1,0 +1,18 @@
+"""Interpolate: morph one test image into another through latent space."""
+import streamlit as st
+
+from aecore.errors import LatentLabError
+from ui import interp, shell, text
+
+sel = shell.page_setup("Interpolate", icon=":material/timeline:")
+st.title("Interpolate")
+st.markdown(text.INTERPOLATE)
+with st.expander("The formulas", icon=":material/function:"):
+    st.latex(text.FORMULA_LERP)
+    st.latex(text.FORMULA_SLERP)
+if sel.info is None:
+    st.stop()
+try:
+    interp.interpolation_view(sel.info, sel.method)
+except LatentLabError as exc:
+    st.error(f"Cannot interpolate with this model: {exc}", icon=":material/error:")

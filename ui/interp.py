@@ -1,0 +1,121 @@
+"""Interpolation page glue: pick A and B on the map, decode the path, animate it."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from aecore import latent
+from aecore.checkpoints import CheckpointInfo
+
+from . import cache, figures, images, shell, text
+
+A, B = "interp.a", "interp.b"  # test-image indices of the two ends
+TARGET = "interp.target"  # which end the next click on the map sets
+CHART = "interp.chart"
+
+
+def _on_select() -> None:
+    """Map click: set end A or B (whichever the radio says) to the clicked image."""
+    from .mapview import pick_from_event
+
+    ev = st.session_state.get(CHART)
+    pick = pick_from_event(ev.selection.points if ev is not None else [])
+    if pick and pick["kind"] == "point":
+        key = A if st.session_state.get(TARGET, "A") == "A" else B
+        st.session_state[key] = pick["index"]
+        st.session_state[TARGET] = "B" if key == A else "A"  # next click sets the other end
+
+
+def path_frames(model, za: np.ndarray, zb: np.ndarray, steps: int, method: str):
+    """Codes (steps, latent_dim) along the path and their decoded frames (steps, C, H, W)."""
+    z = latent.interpolate(za, zb, steps, method)
+    return z, latent.decode(model, z)
+
+
+def _ends_controls(test) -> None:
+    """Radio for the click target plus index / class pickers for A and B."""
+    n = len(test)
+    st.session_state.setdefault(A, 0)
+    st.session_state.setdefault(B, min(1, n - 1))
+    st.radio("A click on the map sets", ["A", "B"], key=TARGET, horizontal=True)
+    ca, cb = st.columns(2)
+    for col, key in ((ca, A), (cb, B)):
+        with col:
+            st.number_input(f"{key[-1].upper()}: test image index", 0, n - 1, key=key)
+            cls = st.selectbox(f"…or first image of class ({key[-1].upper()})",
+                               ["—"] + list(test.classes), key=f"{key}.class")
+            if cls != "—":
+                st.session_state[key] = int(np.flatnonzero(test.y.numpy() ==
+                                                           test.classes.index(cls))[0])
+                st.session_state[f"{key}.class"] = "—"
+                st.rerun(scope="fragment")
+
+
+@st.fragment
+def interpolation_view(info: CheckpointInfo, method: str) -> None:
+    """The map with the path (left) and the animation, filmstrip and download (right)."""
+    model = cache.load_model(str(info.path), info.id)
+    atlas = cache.atlas(info, method)
+    test = cache.model_splits(info)[1]
+    left, right = st.columns([1, 1], gap="medium")
+    with left:
+        _ends_controls(test)
+        c1, c2 = st.columns(2)
+        how = c1.radio("Interpolation", ["lerp", "slerp"], horizontal=True, key="interp.method",
+                       help="lerp: straight line. slerp: along a great circle, keeping the "
+                            "norm typical of a Gaussian prior.")
+        steps = c2.slider("Steps", 5, 60, 12, key="interp.steps")
+    a, b = int(st.session_state[A]), int(st.session_state[B])
+    z, frames = path_frames(model, atlas.codes[a], atlas.codes[b], steps, how)
+    path_xy, exact = atlas.project(z)
+    with left:
+        fig = figures.latent_map(atlas.embedding, test.y.numpy(), test.classes, method=method,
+                                 selected=a, path_xy=path_xy, height=460)
+        figures.points_overlay(fig, atlas.embedding[[b]], name="B", symbol="square-open")
+        st.plotly_chart(fig, key=CHART, on_select=_on_select, selection_mode="points",
+                        config={"displaylogo": False})
+        st.caption(f"A = image {a} (ring), B = image {b} (square). "
+                   + ("The path is drawn exactly." if exact else
+                      "This projection cannot place new codes: each step is drawn at the "
+                      "nearest test image's position."))
+    with right:
+        st.markdown(f"**{info.name}**: {test.classes[int(test.y[a])]} → "
+                    f"{test.classes[int(test.y[b])]}, {steps} steps ({how})")
+        st.plotly_chart(figures.frames_animation(frames), key="interp.anim",
+                        config={"displaylogo": False})
+        st.image(images.tile(frames, ncol=min(steps, 12), cell=40), caption="filmstrip",
+                 width="stretch")
+        st.download_button("Download GIF", images.to_gif(frames), file_name="interpolation.gif",
+                           mime="image/gif", icon=":material/download:")
+    _second_model(info, test, a, b, steps, how)
+
+
+def _second_model(info, test, a, b, steps, how) -> None:
+    """Optionally run the same pair through another model of the same dataset."""
+    infos, _ = cache.list_models()
+    others = [i for i in infos if i.dataset == info.dataset and i.id != info.id
+              and i.model_config.input_shape == info.model_config.input_shape]
+    if not others:
+        return
+    st.divider()
+    labels = {str(i.path): i for i in others}
+    pick = st.selectbox("Compare the same pair with another model", ["—"] + list(labels),
+                        format_func=lambda p: p if p == "—" else shell.model_label(labels[p]),
+                        key="interp.other")
+    if pick == "—":
+        return
+    other = labels[pick]
+    m2 = cache.load_model(str(other.path), other.id)
+    za, zb = latent.encode(m2, test.x[[a, b]])
+    _, frames2 = path_frames(m2, za, zb, steps, how)
+    c1, c2 = st.columns(2)
+    c1.markdown(f"**{info.name}**")
+    c1.image(images.tile(path_frames(cache.load_model(str(info.path), info.id),
+                                     *latent.encode(cache.load_model(str(info.path), info.id),
+                                                    test.x[[a, b]]), steps, how)[1],
+                         ncol=min(steps, 12), cell=32), width="stretch")
+    c2.markdown(f"**{other.name}**")
+    c2.image(images.tile(frames2, ncol=min(steps, 12), cell=32), width="stretch")
+    c2.plotly_chart(figures.frames_animation(frames2, size=140), key="interp.anim2",
+                    config={"displaylogo": False})
+    st.caption(text.INTERP_COMPARE)

@@ -1,0 +1,88 @@
+"""Sample-the-prior page glue: random codes, their images and where they land; the manifold."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from aecore import latent
+from aecore.checkpoints import CheckpointInfo
+from aecore.errors import RequestTooLarge
+
+from . import cache, figures, images, text
+
+SEED = "prior.seed"
+MAX_GRID = 30  # manifold grid edge offered in the UI (aecore refuses above 200)
+
+
+def _resample() -> None:
+    """Button callback: a new seed gives new samples."""
+    st.session_state[SEED] = int(st.session_state.get(SEED, 0)) + 1
+
+
+@st.fragment
+def samples_view(info: CheckpointInfo, method: str) -> None:
+    """Controls, a grid of decoded samples, and the samples drawn on the latent map."""
+    model = cache.load_model(str(info.path), info.id)
+    atlas = cache.atlas(info, method)
+    test = cache.model_splits(info)[1]
+    st.session_state.setdefault(SEED, 0)
+    c1, c2, c3, c4 = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
+    n = c1.slider("Samples", 4, 64, 32, step=4, key="prior.n")
+    temp = c2.slider("Temperature", 0.1, 3.0, 1.0, step=0.1, key="prior.temperature",
+                     help="Scales the standard deviation of the Gaussian the codes are "
+                          "drawn from.")
+    c3.number_input("Seed", 0, 10**9, key=SEED)
+    c4.button("Resample", on_click=_resample, icon=":material/refresh:")
+    try:
+        z, x = latent.sample_prior(model, n, seed=st.session_state[SEED], temperature=temp)
+    except RequestTooLarge as exc:
+        st.error(str(exc), icon=":material/block:")
+        return
+    source = ("the prior N(0, I)" if model.is_variational else
+              "a Gaussian fitted to the training codes (an AE has no prior)")
+    left, right = st.columns([1, 1], gap="medium")
+    with left:
+        st.image(images.tile(x, ncol=8, cell=48), width="stretch",
+                 caption=f"{n} samples: z drawn from {source}, temperature {temp:.1f}")
+    with right:
+        xy, exact = atlas.project(z)
+        fig = figures.latent_map(atlas.embedding, test.y.numpy(), test.classes, method=method,
+                                 height=420)
+        figures.points_overlay(fig, xy, name="samples")
+        st.plotly_chart(fig, key="prior.map", config={"displaylogo": False})
+        st.caption("Diamonds: where the samples' codes lie among the test images' codes."
+                   + ("" if exact else " (This projection cannot place new codes: each "
+                                       "sample is drawn at its nearest test code.)"))
+
+
+def manifold_codes(model, atlas, n: int) -> tuple[np.ndarray, str]:
+    """Codes of an n x n grid over the latent space (2-D) or across the map's plane.
+
+    Returns
+    -------
+    z : ndarray of shape (n * n, latent_dim), row-major from the top-left
+    note_key : str
+        Which construction was used (a key of ``text.MANIFOLD_NOTE``).
+    """
+    if model.config.latent_dim == 2:
+        if model.is_variational:
+            return latent.normal_grid_2d(n), "vae2"
+        lo, hi = atlas.codes.min(0), atlas.codes.max(0)
+        return latent.grid_2d(lo[0], hi[0], lo[1], hi[1], n), "ae2"
+    lo, hi = atlas.embedding.min(0), atlas.embedding.max(0)
+    return atlas.codes_at(latent.grid_2d(lo[0], hi[0], lo[1], hi[1], n)), "proj"
+
+
+def manifold_view(info: CheckpointInfo, method: str) -> None:
+    """Decode a regular grid of codes and show it as one tiled image."""
+    model = cache.load_model(str(info.path), info.id)
+    atlas = cache.atlas(info, method)
+    n = st.slider("Grid size (n × n images)", 5, MAX_GRID, 15, key="prior.grid")
+    try:
+        z, note = manifold_codes(model, atlas, n)
+        x = latent.decode(model, z)
+    except RequestTooLarge as exc:
+        st.error(str(exc), icon=":material/block:")
+        return
+    st.image(images.tile(x, ncol=n, cell=max(20, 560 // n), pad=1), width="content",
+             caption=text.MANIFOLD_NOTE[note])
