@@ -1,0 +1,202 @@
+"""Real-browser tests: Playwright drives Debian's chromium against `streamlit run app.py`.
+
+Click positions come from the chart's own axes (``_fullLayout.xaxis.d2p`` plus the axis offset
+and the element's position), never from fixed pixels. Screenshots land in test-artifacts/.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _unavailable(reason: str):
+    if os.environ.get("LATENTLAB_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests are required here but cannot run: {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A streamlit server on a free loopback port, with its own user and cache folders."""
+    port = _free_port()
+    base = tmp_path_factory.mktemp("e2e")
+    env = dict(os.environ, LATENTLAB_USER_DIR=str(base / "user"),
+               LATENTLAB_CACHE_DIR=str(base / "cache"))
+    log = open(base / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + (base / "server.log").read_text())
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _unavailable("Debian's chromium is not installed (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -r requirements-dev.txt)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
+def wait_idle(pg, timeout: float = 60.0) -> None:
+    """Wait until no script run is in progress (Streamlit's running indicator is gone)."""
+    deadline = time.time() + timeout
+    quiet_since = None
+    while time.time() < deadline:
+        running = pg.locator('[data-testid="stStatusWidget"]').count() > 0
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.time()
+        elif time.time() - quiet_since > 0.6:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the app kept running for too long")
+
+
+def open_page(pg, url: str, path: str = "") -> None:
+    pg.goto(url + "/" + path)
+    pg.wait_for_selector("h1", timeout=60_000)
+    wait_idle(pg)
+
+
+def wait_chart(pg, n_traces: int = 5) -> None:
+    pg.wait_for_function(
+        f"() => {{ const g = document.querySelector('.js-plotly-plot');"
+        f" return g && g._fullLayout && g.data && g.data.length >= {n_traces}; }}",
+        timeout=60_000)
+
+
+POINT_JS = """([trace, idx]) => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const t = gd._fullData[trace], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const r = gd.getBoundingClientRect();
+  return [r.left + xa._offset + xa.d2p(t.x[idx]), r.top + ya._offset + ya.d2p(t.y[idx])];
+}"""
+
+EMPTY_JS = """() => {
+  // the grid node farthest from every data point: surely empty space
+  const gd = document.querySelector('.js-plotly-plot');
+  const grid = gd._fullData.find(t => t.name === 'empty space');
+  const pts = gd._fullData.filter(t => t.name !== 'empty space' && t.customdata);
+  let best = -1, bi = 0;
+  for (let i = 0; i < grid.x.length; i += 7) {
+    let d = Infinity;
+    for (const t of pts) for (let j = 0; j < t.x.length; j++) {
+      d = Math.min(d, (t.x[j] - grid.x[i]) ** 2 + (t.y[j] - grid.y[i]) ** 2);
+    }
+    if (d > best) { best = d; bi = i; }
+  }
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
+  return [r.left + xa._offset + xa.d2p(grid.x[bi]), r.top + ya._offset + ya.d2p(grid.y[bi])];
+}"""
+
+
+def shot(pg, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def test_home_page_loads(server, page):
+    open_page(page, server)
+    assert page.locator("h1").first.inner_text() == "Latent Lab"
+    assert page.get_by_text("Latent map").first.is_visible()
+    shot(page, "home")
+
+
+def test_map_shows_every_test_point_and_clicks_work(server, page):
+    open_page(page, server, "Latent_map")
+    wait_chart(page)
+    n = page.evaluate("""() => document.querySelector('.js-plotly-plot')._fullData
+        .filter(t => t.name !== 'empty space' && t.customdata)
+        .reduce((s, t) => s + t.x.length, 0)""")
+    assert n == 360
+    shot(page, "latent_map")
+    # click a data point: the first image of class 3 (trace 4: grid is trace 0)
+    x, y = page.evaluate(POINT_JS, [4, 0])
+    idx = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData[4].customdata[0]")
+    page.mouse.click(x, y)
+    page.get_by_text("reconstruction x̂").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    assert page.get_by_text(f"Image {idx}").first.is_visible()
+    assert page.get_by_text("Reconstruction error").first.is_visible()
+    shot(page, "latent_map_point")
+    # click empty space: the decoder draws something there
+    wait_chart(page)
+    x, y = page.evaluate(EMPTY_JS)
+    page.mouse.click(x, y)
+    page.get_by_text("decoder(z)").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    assert page.get_by_text("Decoded at").first.is_visible()
+    shot(page, "latent_map_empty")
+    # a second click on the same point still works after the figure changed
+    wait_chart(page)
+    x, y = page.evaluate(POINT_JS, [4, 0])
+    page.mouse.click(x, y)
+    page.get_by_text("reconstruction x̂").first.wait_for(timeout=30_000)
+
+
+def test_interpolation_plays(server, page):
+    open_page(page, server, "Interpolate")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.js-plotly-plot')].some(g => g._fullLayout &&"
+        " g._fullLayout.sliders && g._fullLayout.sliders.length)", timeout=60_000)
+    shot(page, "interpolate")
+    page.locator(".updatemenu-button").first.click()  # ▶ play
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.js-plotly-plot')].some(g => g._fullLayout &&"
+        " g._fullLayout.sliders && g._fullLayout.sliders.length &&"
+        " g._fullLayout.sliders[0].active > 2)", timeout=20_000)
+
+
+def test_sample_prior_page_renders(server, page):
+    open_page(page, server, "Sample_prior")
+    page.get_by_text("samples: z drawn from").first.wait_for(timeout=60_000)
+    shot(page, "sample_prior")
