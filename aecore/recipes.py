@@ -16,7 +16,7 @@ from .models.base import Autoencoder, ModelConfig
 from .models.vae import VAEConfig
 from .train import History, Splits, TrainConfig, evaluate, fit
 
-__all__ = ["Recipe", "SHIPPED", "load_splits", "train_and_save"]
+__all__ = ["Recipe", "SHIPPED", "load_splits", "train_and_save", "save_trained"]
 
 
 @dataclass(frozen=True)
@@ -60,22 +60,34 @@ def train_and_save(recipe: Recipe, out: str | os.PathLike | None, *,
     hist = fit(model, splits, recipe.train, callback=callback)
     path = None
     if out is not None:
-        test = evaluate(model, splits.test, seed=recipe.train.seed)
-        meta = {
-            "train_config": recipe.train.to_dict(),
-            "dataset": recipe.dataset,
-            "train_split": recipe.train_split,
-            "test_split": recipe.test_split,
-            "epochs": len(hist.epochs),
-            "best_epoch": hist.best_epoch,
-            "stopped_early": hist.stopped,
-            "train_seconds": round(hist.seconds, 2),
-            "metrics": {f"test_{k}": round(v, 4) for k, v in test.items()},
-            "notes": recipe.notes,
-        }
-        path = checkpoints.save(model.cpu(), out, meta=meta, overwrite=overwrite)
+        path = save_trained(model, recipe, hist, splits, out, overwrite=overwrite)
     return model, hist, path
 
+
+def save_trained(model: Autoencoder, recipe: Recipe, hist: History, splits: Splits,
+                 out: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """Save a model trained from ``recipe`` with metadata: the recipe, epochs run, best epoch
+    and final test metrics (nats per image).
+
+    Raises
+    ------
+    CheckpointError
+        ``out`` exists and ``overwrite`` is False, or the weights are not finite.
+    """
+    test = evaluate(model, splits.test, seed=recipe.train.seed)
+    meta = {
+        "train_config": recipe.train.to_dict(),
+        "dataset": recipe.dataset,
+        "train_split": recipe.train_split,
+        "test_split": recipe.test_split,
+        "epochs": len(hist.epochs),
+        "best_epoch": hist.best_epoch,
+        "stopped_early": hist.stopped,
+        "train_seconds": round(hist.seconds, 2),
+        "metrics": {f"test_{k}": round(v, 4) for k, v in test.items()},
+        "notes": recipe.notes,
+    }
+    return checkpoints.save(model.cpu(), out, meta=meta, overwrite=overwrite)
 
 _H = (256, 128)
 SHIPPED: dict[str, Recipe] = {

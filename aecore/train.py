@@ -247,7 +247,7 @@ def fit(model: Autoencoder, data: Splits, cfg: TrainConfig = TrainConfig(), *,
             x = x_train[perm[step * bs:(step + 1) * bs]]
             out = model(model.corrupt(x, g_noise), generator=g_noise)
             terms = model.loss(x, out, beta=beta)  # target is always the clean image
-            loss = float(terms.total)
+            loss = float(terms.total.detach())
             first_loss = loss if first_loss is None else first_loss
             if not math.isfinite(loss) or loss > EXPLODE_FACTOR * max(first_loss, 1.0):
                 what = "became " + str(loss) if not math.isfinite(loss) else (

@@ -200,3 +200,22 @@ def test_sample_prior_page_renders(server, page):
     open_page(page, server, "Sample_prior")
     page.get_by_text("samples: z drawn from").first.wait_for(timeout=60_000)
     shot(page, "sample_prior")
+
+
+def test_one_epoch_training_run_appears_in_the_picker(server, page):
+    open_page(page, server, "Train")
+    slider = page.locator('input[type="range"][aria-label="Epochs"]')
+    slider.focus()
+    page.keyboard.press("Home")  # epochs = 1
+    wait_idle(page)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Training finished").first.wait_for(timeout=120_000)
+    shot(page, "train_finished")
+    page.get_by_label("Save as").fill("browser_vae")
+    page.get_by_role("button", name="Save model").click()
+    page.get_by_text("Saved as").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    page.get_by_text("Model").first.wait_for()
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1).click()
+    page.get_by_text("browser_vae").first.wait_for(timeout=10_000)
+    shot(page, "train_saved_in_picker")

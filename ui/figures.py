@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 __all__ = ["CLASS_COLORS", "AXIS_TITLES", "latent_map", "GRID_CUSTOMDATA", "frames_animation",
-           "points_overlay"]
+           "points_overlay", "loss_curves"]
 
 # Plotly's D3 category palette: 10 distinguishable hues, one per class
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -143,4 +143,32 @@ def points_overlay(fig: go.Figure, xy: np.ndarray, *, name: str = "samples",
     fig.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=name,
                              marker=dict(size=10, color=color, symbol=symbol,
                                          line=dict(width=2)), hoverinfo="skip"))
+    return fig
+
+
+def loss_curves(epochs: list[dict], unit: str = "nats per image") -> go.Figure:
+    """Training curves: total loss (train and test) on the left, the test reconstruction and
+    KL terms on the right.
+
+    Parameters
+    ----------
+    epochs : list of dict
+        ``EpochLog.to_dict()`` of each finished epoch.
+    """
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("total loss", "test loss terms"))
+    ep = [e["epoch"] for e in epochs]
+    for key, name, color, dash in (("train_total", "train total", "#1f77b4", "solid"),
+                                   ("test_total", "test total", "#ff7f0e", "solid")):
+        fig.add_trace(go.Scatter(x=ep, y=[e[key] for e in epochs], name=name, mode="lines+markers",
+                                 line=dict(color=color, dash=dash)), row=1, col=1)
+    fig.add_trace(go.Scatter(x=ep, y=[e["test_recon"] for e in epochs], name="test recon",
+                             mode="lines+markers", line=dict(color="#2ca02c")), row=1, col=2)
+    fig.add_trace(go.Scatter(x=ep, y=[e["test_kl"] for e in epochs], name="test KL",
+                             mode="lines+markers", line=dict(color="#d62728")), row=1, col=2)
+    fig.update_xaxes(title="epoch")
+    fig.update_yaxes(title=unit, row=1, col=1)
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=-0.25))
     return fig

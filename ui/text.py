@@ -25,6 +25,9 @@ PAGES = {
     "pages/3_Sample_prior.py": ("Sample the prior", ":material/casino:",
                                 "Draw new codes at random and decode them; see where they land "
                                 "and decode a whole grid of the latent space."),
+    "pages/4_Train.py": ("Train", ":material/model_training:",
+                         "Train your own AE or VAE live: change one knob (latent size, β, noise, "
+                         "dropout, loss) and watch the curves and reconstructions."),
 }
 
 LATENT_MAP = """
@@ -89,3 +92,18 @@ MANIFOLD_NOTE = {
     "ae2": "Grid evenly spaced over the range of the test codes.",
     "proj": "Grid across the map's plane, mapped back to latent codes by the map's inverse.",
 }
+
+TRAIN = """
+Change one knob and train: the class watches the model learn. The **encoder** and **decoder**
+are small neural networks; each **epoch** shows every training image once, and the optimiser
+(Adam) nudges the weights to lower the loss. The **latent size** decides how hard the bottleneck
+squeezes (undercomplete) or whether it could just copy (overcomplete); **β** weighs the KL term
+of a VAE, and **KL annealing** starts it at zero so the decoder first learns to reconstruct. A
+**denoising AE** sees corrupted inputs but must output the clean image; **dropout** and **weight
+decay** regularise. Watch the test loss: if it rises while the training loss falls, the model
+is overfitting.
+"""
+
+DIVERGED = ("Training stopped: {message}. The weights jumped so far that the loss blew up, "
+            "and nothing was saved. Lower the learning rate (1e-3 is a safe start) and train "
+            "again.")

@@ -1,0 +1,155 @@
+"""Training jobs that run in a separate process, so a web server stays responsive.
+
+The server starts :func:`run_job` in a ``spawn`` process with a queue and a stop event. The job
+reports through the queue (plain tuples of builtins and NumPy arrays, never tensors or
+objects that need this module to unpickle) and writes the trained model to a *pending* file;
+the user then chooses a name and :func:`publish` copies it, atomically, into the user folder.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import checkpoints
+from .errors import CheckpointError, LatentLabError, TrainingDiverged
+from .models import config_from_dict
+from .recipes import Recipe, load_splits, save_trained
+from .train import EpochLog, StepLog, TrainConfig
+
+__all__ = ["recipe_to_dict", "recipe_from_dict", "run_job", "publish", "PREVIEW_N"]
+
+PREVIEW_N = 8  # test images whose reconstructions are sent after every epoch
+WORKER_THREADS = 1  # torch threads in the worker: leave the other core to the web server
+
+
+def recipe_to_dict(r: Recipe) -> dict[str, Any]:
+    """A JSON-ready dict of a recipe (what crosses the process boundary)."""
+    return {"model": r.model.to_dict(), "train": r.train.to_dict(), "dataset": r.dataset,
+            "train_split": r.train_split, "test_split": r.test_split, "notes": r.notes}
+
+
+def recipe_from_dict(d: dict[str, Any]) -> Recipe:
+    """Inverse of :func:`recipe_to_dict`. Raises ``ValueError`` on invalid fields."""
+    return Recipe(model=config_from_dict(d["model"]), train=TrainConfig.from_dict(d["train"]),
+                  dataset=d["dataset"], train_split=d["train_split"],
+                  test_split=d["test_split"], notes=d.get("notes", ""))
+
+
+def run_job(recipe: dict[str, Any], pending: str, queue, stop) -> None:
+    """Train one recipe; the process target.
+
+    Messages put on ``queue``:
+
+    - ``("started", {"n_train": int, "steps": int, "preview": ndarray (8, C, H, W)})``
+    - ``("step", StepLog as dict)`` every few steps
+    - ``("epoch", EpochLog as dict, reconstructions ndarray (8, C, H, W) in [0, 1])``
+    - ``("done", {"pending": str, "best_epoch": int, "stopped": bool, "metrics": dict})``
+    - ``("diverged", message)``: the loss blew up; nothing was written
+    - ``("error", message)``: anything else that went wrong; nothing was written
+
+    Parameters
+    ----------
+    recipe : dict
+        From :func:`recipe_to_dict`.
+    pending : str
+        Where to write the trained model (a checkpoint file).
+    queue : multiprocessing.Queue
+    stop : multiprocessing.Event
+        Set by the server to stop after the current step; the best model so far is kept.
+    """
+    import torch
+
+    from .device import seed_everything
+    from .models import build_model
+    from .train import fit
+
+    torch.set_num_threads(WORKER_THREADS)
+    try:
+        r = recipe_from_dict(recipe)
+        splits = load_splits(r.dataset, r.train_split, r.test_split)
+        preview = splits.test.x[:PREVIEW_N]
+        steps = -(-len(splits.train) // r.train.batch_size)
+        queue.put(("started", {"n_train": len(splits.train), "steps": steps,
+                               "preview": preview.numpy()}))
+        seed_everything(r.train.seed)
+        model = build_model(r.model)
+
+        def callback(log):
+            if isinstance(log, StepLog):
+                queue.put(("step", dataclasses.asdict(log)))
+            elif isinstance(log, EpochLog):
+                was = model.training
+                model.eval()
+                with torch.no_grad():
+                    rec = model.reconstruct(preview.to(model.code_mean.device)).cpu().numpy()
+                model.train(was)
+                queue.put(("epoch", log.to_dict(), rec))
+            return stop.is_set()
+
+        every = max(1, steps // 10)
+        train_cfg = dataclasses.replace(r.train, report_every=every)
+        hist = fit(model, splits, train_cfg, callback=callback)
+        path = save_trained(model, r, hist, splits, pending)
+        info = checkpoints.read_info(path)
+        queue.put(("done", {"pending": str(path), "best_epoch": hist.best_epoch,
+                            "stopped": hist.stopped, "metrics": info.meta["metrics"],
+                            "seconds": hist.seconds}))
+    except TrainingDiverged as exc:
+        queue.put(("diverged", str(exc)))
+    except (LatentLabError, ValueError, OSError) as exc:
+        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+    except Exception as exc:  # the server must hear about any failure, never hang waiting
+        queue.put(("error", f"unexpected {type(exc).__name__}: {exc}"))
+
+
+def publish(pending: str | os.PathLike, name: str, folder: str | os.PathLike | None = None
+            ) -> Path:
+    """Copy a pending checkpoint into the user folder under a validated name, atomically.
+
+    Parameters
+    ----------
+    pending : path
+        File written by :func:`run_job`.
+    name : str
+        User-typed name (validated: no separators, no ``..``, 1-64 characters).
+    folder : path, optional
+        Defaults to :func:`aecore.checkpoints.user_dir`.
+
+    Returns
+    -------
+    Path of the new checkpoint.
+
+    Raises
+    ------
+    CheckpointError
+        Invalid name, a name taken by a shipped model, an existing file (never overwritten),
+        or a pending file that does not load.
+    """
+    checkpoints.validate_name(name)
+    if (checkpoints.SHIPPED_DIR / f"{name}.safetensors").exists():
+        raise CheckpointError(f"{name!r} is the name of a shipped model; choose another")
+    folder = Path(folder) if folder is not None else checkpoints.user_dir()
+    target = folder / f"{name}.safetensors"
+    checkpoints.read_info(pending)  # refuse to publish something that does not load
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        shutil.copyfile(pending, tmp)
+        os.chmod(tmp, 0o644)
+        # os.link fails if the target exists: no race can overwrite someone's model
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            raise CheckpointError(f"{target} already exists; choose another name") from None
+        except OSError:  # no hard links on this filesystem: check, then replace atomically
+            if target.exists():
+                raise CheckpointError(f"{target} already exists; choose another name") from None
+            os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target

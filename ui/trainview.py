@@ -1,0 +1,137 @@
+"""Train page widgets: the knobs (-> a Recipe) and the live view of a run."""
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from aecore import jobs
+from aecore.errors import CheckpointError
+from aecore.losses import ANNEAL_SCHEDULES
+from aecore.models import MODELS
+from aecore.noise import NOISE_KINDS
+from aecore.recipes import Recipe
+from aecore.train import TrainConfig
+
+from . import figures, images, shell, state, text, training
+
+LRS = [1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 1e-1, 1.0, 10.0]
+
+
+def controls() -> Recipe | None:
+    """Draw every knob and return the Recipe they describe (None with a message if invalid)."""
+    ds = st.session_state.get(state.DATASET, "digits")
+    shape = (1, 8, 8) if ds == "digits" else (1, 28, 28)
+    input_dim = math.prod(shape)
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        st.markdown("**Model**")
+        kind = st.selectbox("Model", list(MODELS), format_func=lambda k: shell.MODEL_LABELS[k],
+                            index=1, key="train.model")
+        latent_dim = st.slider("Latent size (bottleneck)", 2, 128, 2, key="train.latent")
+        st.caption(f"Input {input_dim} values → z of {latent_dim}: **"
+                   + ("undercomplete" if latent_dim < input_dim else "overcomplete")
+                   + "**" + (" (it must compress)" if latent_dim < input_dim else
+                             " (it could simply copy the input)"))
+        hidden = st.text_input("Hidden layer widths", "256,128", key="train.hidden",
+                               help="Encoder widths, comma-separated; the decoder mirrors them. "
+                                    "Conv models use the first as their dense layer.")
+        loss = st.radio("Reconstruction loss", ["bce", "mse"], horizontal=True,
+                        format_func=str.upper, key="train.loss")
+    with c2:
+        st.markdown("**Regularisation**")
+        variational = MODELS[kind][1].is_variational
+        beta = st.slider("β (KL weight)", 0.0, 8.0, 1.0, 0.1, key="train.beta",
+                         disabled=not variational, help="β = 1: the ELBO. β > 1: β-VAE.")
+        anneal = st.selectbox("KL annealing", ANNEAL_SCHEDULES, key="train.anneal",
+                              disabled=not variational)
+        anneal_len = st.slider("Warm-up / cycle length (epochs)", 1, 50, 10, key="train.anneal_len",
+                               disabled=not variational or anneal == "none")
+        noise = st.selectbox("Input noise (denoising AE)", NOISE_KINDS, key="train.noise",
+                             disabled=kind != "dae")
+        noise_level = st.slider("Noise level", 0.0, 1.0, 0.3, 0.05, key="train.noise_level",
+                                disabled=kind != "dae")
+        dropout = st.slider("Dropout", 0.0, 0.8, 0.0, 0.05, key="train.dropout")
+        weight_decay = st.select_slider("Weight decay", [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1],
+                                        0.0, key="train.wd")
+    with c3:
+        st.markdown("**Optimisation**")
+        epochs = st.slider("Epochs", 1, 300, 60, key="train.epochs")
+        batch = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512], 64, key="train.batch")
+        lr = st.select_slider("Learning rate", LRS, 2e-3, key="train.lr",
+                              format_func=lambda v: f"{v:g}")
+        seed = st.number_input("Seed", 0, 10**6, 0, key="train.seed")
+        splits = ("train", "test")
+        if ds != "digits":
+            if st.toggle("Use the 8,000 / 2,000 split of the test set", True, key="train.split",
+                         help="For a folder holding only the official test set."):
+                splits = ("test[:8000]", "test[8000:]")
+    try:
+        widths = tuple(int(v) for v in hidden.replace(" ", "").split(",") if v)
+        kw = dict(input_shape=shape, latent_dim=latent_dim, hidden=widths, recon_loss=loss,
+                  dropout=dropout)
+        if variational:
+            kw["beta"] = beta
+        if kind == "dae":
+            kw.update(noise=noise, noise_level=noise_level)
+        if kind.startswith("conv"):
+            kw["channels"] = (16, 32) if shape[1] == 8 else (32, 64)
+        cfg = MODELS[kind][0](**kw)
+        tcfg = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, weight_decay=weight_decay,
+                           seed=int(seed), kl_anneal=anneal if variational else "none",
+                           warmup_epochs=anneal_len, cycle_epochs=anneal_len)
+    except ValueError as exc:
+        st.error(f"These settings are not valid: {exc}", icon=":material/error:")
+        return None
+    return Recipe(cfg, tcfg, dataset=ds, train_split=splits[0], test_split=splits[1],
+                  notes="trained in the app")
+
+
+@st.fragment(run_every=1.0)
+def live_view() -> None:
+    """Progress, curves and reconstructions of this session's run; the save form at the end."""
+    job = training.current_job()
+    if job is None:
+        return
+    frac, label = training.eta(job)
+    if job.active:
+        st.progress(frac, text=label)
+        st.button("Stop", on_click=training.stop, icon=":material/stop:", key="train.stop",
+                  help="Stops after the current step and keeps the best epoch so far.")
+    if job.epochs:
+        unit = "nats per image" if job.recipe.model.recon_loss == "bce" else "squared error"
+        st.plotly_chart(figures.loss_curves(job.epochs, unit), key="train.curves")
+    if job.recon is not None and job.preview is not None:
+        st.image(images.tile(list(job.preview) + list(job.recon), ncol=len(job.preview), cell=56),
+                 caption=f"Top: fixed test images. Bottom: their reconstructions after epoch "
+                         f"{len(job.epochs)}.", width="content")
+    if job.status in ("done", "stopped"):
+        _finished(job)
+    elif job.status == "diverged":
+        st.error(text.DIVERGED.format(message=job.message), icon=":material/error:")
+    elif job.status == "error":
+        st.error(f"Training failed: {job.message}", icon=":material/error:")
+
+
+def _finished(job: training.Job) -> None:
+    """Result summary and the save form."""
+    m = job.result["metrics"]
+    how = "stopped early; keeping" if job.status == "stopped" else "finished; keeping"
+    st.success(f"Training {how} the best epoch ({job.result['best_epoch']}): test loss "
+               f"{m['test_total']:.2f} = recon {m['test_recon']:.2f} + KL {m['test_kl']:.2f} "
+               f"nats per image, in {job.result['seconds']:.0f} s.", icon=":material/check:")
+    if job.saved_as:
+        st.info(f"Saved as **{job.saved_as}**: pick it in the sidebar's model list on any page.",
+                icon=":material/save:")
+        return
+    with st.form("train.save"):
+        name = st.text_input("Save as", f"my_{job.recipe.model.name}_z{job.recipe.model.latent_dim}",
+                             max_chars=64, key="train.name")
+        if st.form_submit_button("Save model", icon=":material/save:"):
+            try:
+                path = jobs.publish(job.result["pending"], name)
+            except CheckpointError as exc:
+                st.error(str(exc), icon=":material/error:")
+            else:
+                job.saved_as = path.stem
+                st.rerun()  # redraw the whole page so the sidebar lists the new model
