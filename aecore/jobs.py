@@ -29,14 +29,16 @@ WORKER_THREADS = 1  # torch threads in the worker: leave the other core to the w
 def recipe_to_dict(r: Recipe) -> dict[str, Any]:
     """A JSON-ready dict of a recipe (what crosses the process boundary)."""
     return {"model": r.model.to_dict(), "train": r.train.to_dict(), "dataset": r.dataset,
-            "train_split": r.train_split, "test_split": r.test_split, "notes": r.notes}
+            "train_split": r.train_split, "test_split": r.test_split, "notes": r.notes,
+            "exclude_class": r.exclude_class}
 
 
 def recipe_from_dict(d: dict[str, Any]) -> Recipe:
     """Inverse of :func:`recipe_to_dict`. Raises ``ValueError`` on invalid fields."""
     return Recipe(model=config_from_dict(d["model"]), train=TrainConfig.from_dict(d["train"]),
                   dataset=d["dataset"], train_split=d["train_split"],
-                  test_split=d["test_split"], notes=d.get("notes", ""))
+                  test_split=d["test_split"], notes=d.get("notes", ""),
+                  exclude_class=d.get("exclude_class"))
 
 
 def run_job(recipe: dict[str, Any], pending: str, queue, stop) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 __all__ = ["CLASS_COLORS", "AXIS_TITLES", "latent_map", "GRID_CUSTOMDATA", "frames_animation",
-           "points_overlay", "loss_curves"]
+           "points_overlay", "loss_curves", "model_diagram", "histogram", "roc_curve"]
 
 # Plotly's D3 category palette: 10 distinguishable hues, one per class
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -171,4 +171,52 @@ def loss_curves(epochs: list[dict], unit: str = "nats per image") -> go.Figure:
     fig.update_yaxes(title=unit, row=1, col=1)
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def model_diagram(layers: list[tuple[str, int]], height: int = 190) -> go.Figure:
+    """Hourglass diagram of a model: one bar per layer, its height growing with the layer's
+    width (square root scale), encoder blue, bottleneck z red, decoder green.
+
+    Parameters
+    ----------
+    layers : list of (label, width)
+        From ``Autoencoder.layer_sizes()``, input to output.
+    """
+    z_at = next(i for i, (lab, _) in enumerate(layers) if lab == "z")
+    h = np.sqrt([w for _, w in layers], dtype=float)
+    colors = ["#1f77b4" if i < z_at else "#d62728" if i == z_at else "#2ca02c"
+              for i in range(len(layers))]
+    x = [f"{lab}<br>{w}" for lab, w in layers]
+    fig = go.Figure(go.Bar(x=x, y=h, base=-h / 2, marker_color=colors, width=0.6,
+                           hovertemplate="%{x}<extra></extra>"))
+    fig.update_yaxes(visible=False)
+    fig.update_xaxes(tickfont=dict(size=11))
+    fig.update_layout(height=height, margin=dict(l=5, r=5, t=5, b=5), plot_bgcolor="white",
+                      showlegend=False, bargap=0.3)
+    return fig
+
+
+def histogram(values: np.ndarray, threshold: float | None = None, *, unit: str = "nats",
+              height: int = 300) -> go.Figure:
+    """Histogram of per-image scores with an optional vertical threshold line."""
+    fig = go.Figure(go.Histogram(x=values, nbinsx=50, marker_color="#1f77b4"))
+    if threshold is not None:
+        fig.add_vline(x=threshold, line=dict(color="#d62728", width=2, dash="dash"),
+                      annotation_text="threshold")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis_title=f"reconstruction error ({unit} per image)",
+                      yaxis_title="test images", bargap=0.05)
+    return fig
+
+
+def roc_curve(fpr: np.ndarray, tpr: np.ndarray, auc: float, height: int = 320) -> go.Figure:
+    """ROC curve with the chance diagonal and the AUC in the legend."""
+    fig = go.Figure([go.Scatter(x=fpr, y=tpr, mode="lines", name=f"ROC (AUC {auc:.3f})",
+                                line=dict(color="#1f77b4", width=3)),
+                     go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
+                                line=dict(color="#999", dash="dash"))])
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis_title="false positive rate", yaxis_title="true positive rate",
+                      legend=dict(x=0.5, y=0.1))
     return fig

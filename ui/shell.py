@@ -97,9 +97,17 @@ def _nav() -> None:
 
 
 def _model_card(info: CheckpointInfo) -> None:
-    """Small summary of the selected model: architecture, loss, metrics."""
+    """Small summary of the selected model: layer diagram, architecture, loss, metrics."""
+    from aecore.models import build_model
+
+    from . import figures
+
     c = info.model_config
     m = info.meta.get("metrics", {})
+    st.caption("Encoder (blue) → bottleneck z (red) → decoder (green); bar height grows with "
+               "layer width.")
+    st.plotly_chart(figures.model_diagram(build_model(c).layer_sizes(), height=150),
+                    key="side.diagram", config={"displayModeBar": False, "staticPlot": True})
     with st.expander("About this model", expanded=False):
         st.markdown(
             f"**{MODEL_LABELS.get(c.name, c.name)}**, input {c.input_dim} values "

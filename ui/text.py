@@ -28,6 +28,17 @@ PAGES = {
     "pages/4_Train.py": ("Train", ":material/model_training:",
                          "Train your own AE or VAE live: change one knob (latent size, β, noise, "
                          "dropout, loss) and watch the curves and reconstructions."),
+    "pages/5_AE_vs_VAE.py": ("AE vs VAE", ":material/compare:",
+                             "The punchline: the same data through a plain AE and a VAE, side "
+                             "by side, with numbers that show whose latent space has holes."),
+    "pages/6_Anomalies.py": ("Anomalies", ":material/report:",
+                             "Rank test images by reconstruction error; a model that never saw "
+                             "a 7 flags the 7s."),
+    "pages/7_Denoising.py": ("Denoising", ":material/auto_fix_high:",
+                             "Corrupt an image and compare a plain AE with a denoising AE."),
+    "pages/8_AE_vs_PCA.py": ("AE vs PCA", ":material/stacked_line_chart:",
+                             "Two numbers per image either way: the nonlinear autoencoder beats "
+                             "PCA, the linear one."),
 }
 
 LATENT_MAP = """
@@ -107,3 +118,72 @@ is overfitting.
 DIVERGED = ("Training stopped: {message}. The weights jumped so far that the loss blew up, "
             "and nothing was saved. Lower the learning rate (1e-3 is a safe start) and train "
             "again.")
+
+AE_VS_VAE = """
+Both models squeeze the same images through the same bottleneck; only the VAE adds the
+**KL term** that pulls every posterior q(z|x) towards the prior N(0, I). Click an image in either
+map: it is highlighted in both, with both reconstructions. The plain AE usually reconstructs a
+little better (it spends nothing on the KL term), but its codes spread out with **gaps** between
+clusters, so interpolations jump and random codes decode to blots. The VAE packs its codes
+around the origin, so its latent space is **smooth** and can be sampled. The scoreboard below
+measures exactly that.
+"""
+
+# key -> (label, which is better: "low"/"high", one-line meaning, formula)
+METRICS = {
+    "recon": ("Reconstruction error", "low", "How far x̂ is from x (nats per image).",
+              r"\frac{1}{N}\sum_n \mathrm{BCE}(x_n, \hat x_n)"),
+    "kl": ("KL (nats/image)", "low", "How far the posteriors are from the prior (0 for an AE).",
+           FORMULA_KL),
+    "path_ratio": ("Interpolation path ratio", "low",
+                   "Detour of decoded frames along straight latent lines; 1 = perfectly even.",
+                   r"\operatorname{mean}_{pairs} \frac{\sum_k \lVert f_{k+1}-f_k\rVert}{\lVert f_K - f_0\rVert}"),
+    "jump_ratio": ("Interpolation jump ratio", "low",
+                   "Largest step vs mean step along the path; 1 = no sudden jumps.",
+                   r"\operatorname{mean}_{pairs} \frac{\max_k \lVert f_{k+1}-f_k\rVert}{\operatorname{mean}_k \lVert f_{k+1}-f_k\rVert}"),
+    "hole_rate": ("Hole rate", "low",
+                  "Share of random samples that look like no training image.",
+                  r"\frac{1}{S}\sum_s \big[\min_i \lVert \mathrm{dec}(z_s) - x_i\rVert > q_{95}\big],\; z_s \sim p(z)"),
+    "knn_accuracy": ("Latent 5-NN accuracy", "high",
+                     "How well classes separate in z, though labels were never used.",
+                     r"\text{accuracy of a 5-nearest-neighbour classifier on } z"),
+    "trustworthiness": ("Map trustworthiness", "high",
+                        "Whether neighbours on the 2-D map are neighbours in z (k = 10).",
+                        r"T(k) = 1 - \tfrac{2}{nk(2n-3k-1)}\sum_i\sum_{j \in U_k(i)} (r(i,j) - k)"),
+}
+
+BETA_SWEEP = """
+**β** weighs the KL term. With β = 0.1 the model behaves almost like a plain AE: sharp
+reconstructions, codes spread far from the origin. β = 1 is the true ELBO. With β = 4 the pull
+towards N(0, I) wins outright on these small 8×8 digits: every posterior collapses onto the
+prior (KL ≈ 0), all codes sit at the origin and the decoder draws one average blob whatever
+the input: **posterior collapse**. KL annealing (Train page) is one remedy.
+"""
+
+ANOMALIES = """
+An autoencoder learns to rebuild what it has seen. An image unlike the training data is
+rebuilt badly, so its **reconstruction error** is a natural **anomaly score**: set a threshold,
+and everything above it is flagged. Below, the histogram shows the error of every test image,
+the flagged ones are circled in red on the map, and the gallery shows the worst. Then a cleaner
+experiment: an AE trained on every digit **except 7** scores the test set, and the ROC curve shows
+how well its error alone tells the 7s apart.
+"""
+
+DENOISING = """
+A **denoising autoencoder** is trained on corrupted inputs (Gaussian noise, salt-and-pepper or
+masked pixels) with the **clean** image as the target, so it must learn what digits look like
+rather than copy pixels (Vincent et al., 2008). A plain AE, trained on clean images only, tends
+to reproduce part of the noise. **PSNR** (peak signal-to-noise ratio, in dB; higher is better)
+measures how close each output is to the clean image.
+"""
+
+FORMULA_PSNR = r"\mathrm{PSNR}(x, y) = 10\log_{10}\frac{1}{\tfrac{1}{D}\sum_i (x_i - y_i)^2}\ \text{dB}"
+
+AE_VS_PCA = """
+**PCA** is the best *linear* autoencoder: with k components it finds the k-dimensional plane
+that keeps the most variance, and no linear encoder/decoder pair does better (Baldi & Hornik,
+1989). An autoencoder with nonlinear layers can bend its 2-D "plane" through pixel space. Below,
+both squeeze every test image to **two numbers** and rebuild it; the map on the left is the
+PCA plane, the one on the right the autoencoder's latent space, and each title gives the
+reconstruction error in the same unit.
+"""

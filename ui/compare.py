@@ -1,0 +1,122 @@
+"""AE-vs-VAE page glue: two models side by side with linked selection and a scoreboard."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from aecore import latent, metrics
+from aecore.checkpoints import CheckpointInfo
+from aecore.project import methods_for
+
+from . import cache, figures, images, shell, text
+from .mapview import pick_from_event
+
+PICK = "cmp.pick"  # test index selected in either map (linked selection)
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing the scoreboard…")
+def scores(path: str, checkpoint_id: str, method: str, seed: int = 0) -> dict[str, float]:
+    """Scoreboard of one model (cached per checkpoint id, map and seed)."""
+    info = next(i for i in cache.list_models()[0] if i.id == checkpoint_id)
+    model = cache.load_model(path, checkpoint_id)
+    train, test = cache.model_splits(info)
+    emb = cache.atlas(info, method).embedding
+    return metrics.scoreboard(model, train, test, emb, seed=seed).to_dict()
+
+
+def _on_select(key: str) -> None:
+    """Either map's click sets the shared pick."""
+    ev = st.session_state.get(key)
+    pick = pick_from_event(ev.selection.points if ev is not None else [])
+    if pick and pick["kind"] == "point":
+        st.session_state[PICK] = pick["index"]
+
+
+def pickers(infos: list[CheckpointInfo], defaults: tuple[str, str]) -> list[CheckpointInfo]:
+    """Two model selectboxes (left, right) defaulting to the named shipped models."""
+    by_path = {str(i.path): i for i in infos}
+    paths = list(by_path)
+    out = []
+    for col, default, key in zip(st.columns(2), defaults, ("cmp.left", "cmp.right")):
+        want = [p for p in paths if by_path[p].name == default] or paths
+        idx = paths.index(want[0]) if key not in st.session_state else None
+        with col:
+            p = st.selectbox("Model", paths, index=idx or 0, key=key,
+                             format_func=lambda q: shell.model_label(by_path[q]))
+            out.append(by_path[p])
+    return out
+
+
+def _method(info: CheckpointInfo) -> str:
+    """Map for a model on this page: its latent itself if 2-D, else PCA (cheap, invertible)."""
+    return methods_for(info.model_config.latent_dim)[0]
+
+
+@st.fragment
+def side_by_side(left: CheckpointInfo, right: CheckpointInfo) -> None:
+    """Both maps with linked selection, then both reconstructions of the picked image."""
+    test = cache.model_splits(left)[1]
+    st.session_state.setdefault(PICK, 0)
+    i = int(st.session_state[PICK]) if st.session_state[PICK] < len(test) else 0
+    cols = st.columns(2)
+    for col, info, key in zip(cols, (left, right), ("cmp.map.left", "cmp.map.right")):
+        model = cache.load_model(str(info.path), info.id)
+        atlas = cache.atlas(info, _method(info))
+        with col:
+            st.markdown(f"**{info.name}**")
+            st.plotly_chart(figures.model_diagram(model.layer_sizes()), key=key + ".diagram",
+                            config={"displayModeBar": False})
+            fig = figures.latent_map(atlas.embedding, test.y.numpy(), test.classes,
+                                     method=_method(info), selected=i, height=380)
+            st.plotly_chart(fig, key=key, on_select=lambda k=key: _on_select(k),
+                            selection_mode="points", config={"displaylogo": False})
+            x = test.x[i]
+            rec = cache.reconstruct_one(model, x)
+            err = float(cache.recon_errors(str(info.path), info.id)[i])
+            c1, c2 = st.columns(2)
+            c1.image(images.enlarge(x.numpy(), 120), caption=f"image {i}")
+            c2.image(images.enlarge(rec, 120), caption=f"reconstruction · {err:.1f} nats")
+
+
+def interpolations(left: CheckpointInfo, right: CheckpointInfo, steps: int = 12) -> None:
+    """The same pair (picked image -> image B) decoded along a straight line by both models."""
+    test = cache.model_splits(left)[1]
+    a = int(st.session_state.get(PICK, 0))
+    b = st.number_input("Interpolate the picked image towards test image", 0, len(test) - 1,
+                        min(len(test) - 1, a + 1), key="cmp.b")
+    for col, info in zip(st.columns(2), (left, right)):
+        model = cache.load_model(str(info.path), info.id)
+        za, zb = latent.encode(model, test.x[[a, int(b)]])
+        frames = latent.decode(model, latent.interpolate(za, zb, steps))
+        with col:
+            st.plotly_chart(figures.frames_animation(frames, size=150),
+                            key=f"cmp.anim.{info.id}", config={"displaylogo": False})
+            st.image(images.tile(frames, ncol=steps, cell=32), width="stretch")
+
+
+def prior_samples(left: CheckpointInfo, right: CheckpointInfo, n: int = 24) -> None:
+    """Prior samples from both models, same seed."""
+    for col, info in zip(st.columns(2), (left, right)):
+        model = cache.load_model(str(info.path), info.id)
+        _, x = latent.sample_prior(model, n, seed=0)
+        src = "prior N(0, I)" if model.is_variational else "Gaussian fitted to training codes"
+        col.image(images.tile(x, ncol=8, cell=40), caption=f"{info.name}: {n} samples, {src}",
+                  width="stretch")
+
+
+def scoreboard_table(left: CheckpointInfo, right: CheckpointInfo) -> None:
+    """The scoreboard: one row per metric, with its plain explanation."""
+    sl = scores(str(left.path), left.id, _method(left))
+    sr = scores(str(right.path), right.id, _method(right))
+    rows = []
+    for key, (label, better, expl, _) in text.METRICS.items():
+        a, b = sl[key], sr[key]
+        win = "" if np.isclose(a, b) else (left.name if (a < b) == (better == "low")
+                                           else right.name)
+        rows.append({"metric": label, left.name: round(a, 3), right.name: round(b, 3),
+                     "better": win, "what it means": expl})
+    st.dataframe(rows, hide_index=True, width="stretch")
+    with st.expander("How each metric is computed", icon=":material/function:"):
+        for label, _, _, formula in text.METRICS.values():
+            st.markdown(f"**{label}**")
+            st.latex(formula)
