@@ -108,14 +108,18 @@ def open_page(pg, url: str, path: str = "") -> None:
 
 
 def wait_chart(pg, n_traces: int = 5) -> None:
+    """Wait until the latent map (the chart with the click grid) is drawn."""
     pg.wait_for_function(
-        f"() => {{ const g = document.querySelector('.js-plotly-plot');"
-        f" return g && g._fullLayout && g.data && g.data.length >= {n_traces}; }}",
+        f"() => {{ const g = {MAP};"
+        f" return g && g._fullLayout && g._fullData.length >= {n_traces}; }}",
         timeout=60_000)
 
 
+MAP = ("[...document.querySelectorAll('.js-plotly-plot')].find(g => g._fullData &&"
+       " g._fullData.some(t => t.name === 'empty space'))")
+
 POINT_JS = """([trace, idx]) => {
-  const gd = document.querySelector('.js-plotly-plot');
+  const gd = """ + MAP + """;
   const t = gd._fullData[trace], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
   const r = gd.getBoundingClientRect();
   return [r.left + xa._offset + xa.d2p(t.x[idx]), r.top + ya._offset + ya.d2p(t.y[idx])];
@@ -123,7 +127,7 @@ POINT_JS = """([trace, idx]) => {
 
 EMPTY_JS = """() => {
   // the grid node farthest from every data point: surely empty space
-  const gd = document.querySelector('.js-plotly-plot');
+  const gd = """ + MAP + """;
   const grid = gd._fullData.find(t => t.name === 'empty space');
   const pts = gd._fullData.filter(t => t.name !== 'empty space' && t.customdata);
   let best = -1, bi = 0;
@@ -154,14 +158,14 @@ def test_home_page_loads(server, page):
 def test_map_shows_every_test_point_and_clicks_work(server, page):
     open_page(page, server, "Latent_map")
     wait_chart(page)
-    n = page.evaluate("""() => document.querySelector('.js-plotly-plot')._fullData
+    n = page.evaluate("() => " + MAP + """._fullData
         .filter(t => t.name !== 'empty space' && t.customdata)
         .reduce((s, t) => s + t.x.length, 0)""")
     assert n == 360
     shot(page, "latent_map")
     # click a data point: the first image of class 3 (trace 4: grid is trace 0)
     x, y = page.evaluate(POINT_JS, [4, 0])
-    idx = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData[4].customdata[0]")
+    idx = page.evaluate("() => " + MAP + "._fullData[4].customdata[0]")
     page.mouse.click(x, y)
     page.get_by_text("reconstruction x̂").first.wait_for(timeout=30_000)
     wait_idle(page)

@@ -43,7 +43,7 @@ def test_home_page_renders_and_links_every_page():
 def test_latent_map_first_render_shows_all_test_points():
     at = AppTest.from_file(MAP_PAGE, default_timeout=60).run()
     assert not at.exception
-    charts = at.get("plotly_chart")
+    charts = [c for c in at.get("plotly_chart") if c.key == "map.chart"]
     assert len(charts) == 1
     import json
 
