@@ -11,10 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .losses import ANNEAL_SCHEDULES, RECON_LOSSES
 from .models import MODELS
 from .noise import NOISE_KINDS
+
+if TYPE_CHECKING:
+    from .recipes import Recipe
 
 
 def _model_config(a: argparse.Namespace, input_shape):
@@ -31,6 +35,71 @@ def _model_config(a: argparse.Namespace, input_shape):
     if a.channels and "channels" in fields:
         kw["channels"] = tuple(int(v) for v in a.channels.split(","))
     return cls(**kw)
+
+
+def recipe_from_args(a: argparse.Namespace, input_shape) -> "Recipe":
+    """The :class:`~aecore.recipes.Recipe` that ``train``'s parsed arguments describe.
+
+    Raises
+    ------
+    ValueError
+        An option is out of range (the message names the field).
+    """
+    from .recipes import Recipe
+    from .train import TrainConfig
+
+    return Recipe(
+        model=_model_config(a, input_shape),
+        train=TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
+                          weight_decay=a.weight_decay, seed=a.seed, kl_anneal=a.kl_anneal,
+                          warmup_epochs=a.warmup_epochs, cycle_epochs=a.cycle_epochs,
+                          report_every=1, device=a.device),
+        dataset=a.dataset, train_split=a.train_split, test_split=a.test_split)
+
+
+def cli_args(recipe: "Recipe", out: str = "model.safetensors", threads: int | None = None
+             ) -> list[str]:
+    """The ``python -m aecore train`` command line that trains ``recipe`` (the inverse of
+    :func:`recipe_from_args`, up to ``report_every``, which only changes progress reports).
+
+    Parameters
+    ----------
+    recipe : Recipe
+    out : str
+        Checkpoint file the command writes.
+    threads : int, optional
+        Adds ``--threads``. Runs agree bit for bit only at the same CPU thread count (the
+        order of floating-point sums changes with it); the app's worker uses 1.
+
+    Returns
+    -------
+    list of str, starting with ``python -m aecore train``; every option is written out, so
+    the command does not depend on the CLI's defaults.
+    """
+    m, t = recipe.model, recipe.train
+
+    def num(v: float) -> str:
+        return repr(float(v))  # shortest string that parses back to the same float
+
+    args = ["python", "-m", "aecore", "train", "--model", m.name, "--dataset", recipe.dataset,
+            "--train-split", recipe.train_split, "--test-split", recipe.test_split,
+            "--latent-dim", str(m.latent_dim), "--hidden", ",".join(map(str, m.hidden)),
+            "--recon-loss", m.recon_loss, "--dropout", num(m.dropout)]
+    if hasattr(m, "beta"):
+        args += ["--beta", num(m.beta)]
+    if hasattr(m, "noise"):
+        args += ["--noise", m.noise, "--noise-level", num(m.noise_level)]
+    if hasattr(m, "channels"):
+        args += ["--channels", ",".join(map(str, m.channels))]
+    args += ["--epochs", str(t.epochs), "--batch-size", str(t.batch_size), "--lr", num(t.lr),
+             "--weight-decay", num(t.weight_decay), "--kl-anneal", t.kl_anneal,
+             "--warmup-epochs", str(t.warmup_epochs), "--cycle-epochs", str(t.cycle_epochs),
+             "--seed", str(t.seed)]
+    if t.device != "auto":
+        args += ["--device", t.device]
+    if threads:
+        args += ["--threads", str(threads)]
+    return args + ["--out", str(out)]
 
 
 def _progress_callback(bar):
@@ -52,18 +121,15 @@ def _train(a: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .errors import LatentLabError
-    from .recipes import Recipe, load_splits, train_and_save
-    from .train import TrainConfig
+    from .recipes import load_splits, train_and_save
 
+    if a.threads > 0:
+        import torch
+
+        torch.set_num_threads(a.threads)
     try:
         splits = load_splits(a.dataset, a.train_split, a.test_split, a.root)
-        recipe = Recipe(
-            model=_model_config(a, splits.train.image_shape),
-            train=TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
-                              weight_decay=a.weight_decay, seed=a.seed, kl_anneal=a.kl_anneal,
-                              warmup_epochs=a.warmup_epochs, cycle_epochs=a.cycle_epochs,
-                              report_every=1, device=a.device),
-            dataset=a.dataset, train_split=a.train_split, test_split=a.test_split)
+        recipe = recipe_from_args(a, splits.train.image_shape)
         steps = a.epochs * -(-len(splits.train) // a.batch_size)
         with tqdm(total=steps, unit="step", file=sys.stderr) as bar:
             model, hist, path = train_and_save(recipe, a.out, callback=_progress_callback(bar),
@@ -109,40 +175,61 @@ def _rebuild(a: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the process exit code."""
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m aecore`` (subcommands ``train``, ``rebuild-shipped``)."""
     p = argparse.ArgumentParser(prog="python -m aecore", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="train one model and save a checkpoint")
-    t.add_argument("--model", choices=sorted(MODELS), default="vae")
-    t.add_argument("--dataset", default="digits")
+    t.add_argument("--model", choices=sorted(MODELS), default="vae",
+                   help="ae, vae, dae (denoising), conv_ae, conv_vae")
+    t.add_argument("--dataset", default="digits",
+                   help="digits (8x8, offline), mnist, fashion-mnist or kmnist (28x28)")
     t.add_argument("--root", default=None, help="data folder in torchvision's layout")
-    t.add_argument("--train-split", default="train")
-    t.add_argument("--test-split", default="test")
-    t.add_argument("--latent-dim", type=int, default=2)
+    t.add_argument("--train-split", default="train",
+                   help='split spec, may be sliced: "test[:8000]"')
+    t.add_argument("--test-split", default="test", help='e.g. "test[8000:]"')
+    t.add_argument("--latent-dim", type=int, default=2,
+                   help="size of the bottleneck z, 2-128")
     t.add_argument("--hidden", default="", help="comma-separated widths, e.g. 256,128")
     t.add_argument("--channels", default="", help="conv channels, e.g. 32,64")
-    t.add_argument("--recon-loss", choices=RECON_LOSSES, default="bce")
-    t.add_argument("--beta", type=float, default=1.0)
-    t.add_argument("--dropout", type=float, default=0.0)
-    t.add_argument("--noise", choices=NOISE_KINDS, default="gaussian")
-    t.add_argument("--noise-level", type=float, default=0.3)
-    t.add_argument("--epochs", type=int, default=60)
-    t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--lr", type=float, default=2e-3)
-    t.add_argument("--weight-decay", type=float, default=0.0)
-    t.add_argument("--kl-anneal", choices=ANNEAL_SCHEDULES, default="none")
-    t.add_argument("--warmup-epochs", type=int, default=10)
-    t.add_argument("--cycle-epochs", type=int, default=10)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default="auto")
+    t.add_argument("--recon-loss", choices=RECON_LOSSES, default="bce",
+                   help="bce (Bernoulli NLL, nats) or mse (summed squared error)")
+    t.add_argument("--beta", type=float, default=1.0,
+                   help="KL weight of a VAE (beta-VAE); 1 gives the ELBO")
+    t.add_argument("--dropout", type=float, default=0.0,
+                   help="dropout probability after each hidden layer")
+    t.add_argument("--noise", choices=NOISE_KINDS, default="gaussian",
+                   help="input corruption of the denoising AE (--model dae)")
+    t.add_argument("--noise-level", type=float, default=0.3,
+                   help="noise std (gaussian) or corrupted fraction (others), 0-1")
+    t.add_argument("--epochs", type=int, default=60, help="passes over the training set")
+    t.add_argument("--batch-size", type=int, default=64, help="images per step")
+    t.add_argument("--lr", type=float, default=2e-3, help="AdamW learning rate")
+    t.add_argument("--weight-decay", type=float, default=0.0,
+                   help="decoupled weight decay of AdamW")
+    t.add_argument("--kl-anneal", choices=ANNEAL_SCHEDULES, default="none",
+                   help="KL annealing schedule of beta")
+    t.add_argument("--warmup-epochs", type=int, default=10,
+                   help="length of the linear KL warm-up")
+    t.add_argument("--cycle-epochs", type=int, default=10,
+                   help="length of one cyclical KL cycle")
+    t.add_argument("--seed", type=int, default=0,
+                   help="seeds weights, shuffling, noise and samples")
+    t.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    t.add_argument("--threads", type=int, default=0,
+                   help="CPU threads for torch (0: its default); the app trains with 1")
     t.add_argument("--out", type=Path, required=True, help="checkpoint file to write")
     r = sub.add_parser("rebuild-shipped", help="retrain the shipped checkpoints and their maps")
     r.add_argument("names", nargs="*", help="shipped model names (default: all)")
     r.add_argument("--root", default=None, help="data folder in torchvision's layout")
     r.add_argument("--maps-only", action="store_true", help="only recompute the maps")
-    a = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    a = build_parser().parse_args(argv)
     return _train(a) if a.cmd == "train" else _rebuild(a)
 
 

@@ -18,9 +18,10 @@ from . import checkpoints
 from .errors import CheckpointError, LatentLabError, TrainingDiverged
 from .models import config_from_dict
 from .recipes import Recipe, load_splits, save_trained
-from .train import EpochLog, StepLog, TrainConfig
+from .train import EpochLog, Splits, StepLog, TrainConfig
 
-__all__ = ["recipe_to_dict", "recipe_from_dict", "run_job", "publish", "PREVIEW_N"]
+__all__ = ["recipe_to_dict", "recipe_from_dict", "run_job", "latent_preview", "publish",
+           "PREVIEW_N"]
 
 PREVIEW_N = 8  # test images whose reconstructions are sent after every epoch
 WORKER_THREADS = 1  # torch threads in the worker: leave the other core to the web server
@@ -46,10 +47,15 @@ def run_job(recipe: dict[str, Any], pending: str, queue, stop) -> None:
 
     Messages put on ``queue``:
 
-    - ``("started", {"n_train": int, "steps": int, "preview": ndarray (8, C, H, W)})``
+    - ``("started", {"n_train": int, "steps": int, "preview": ndarray (8, C, H, W),
+      "noisy": ndarray (8, C, H, W) or None})``: the fixed test batch, and for a denoising
+      model its corrupted copy (what the model is shown)
     - ``("step", StepLog as dict)`` every few steps
-    - ``("epoch", EpochLog as dict, reconstructions ndarray (8, C, H, W) in [0, 1])``
-    - ``("done", {"pending": str, "best_epoch": int, "stopped": bool, "metrics": dict})``
+    - ``("epoch", EpochLog as dict, reconstructions ndarray (8, C, H, W) in [0, 1])``: the
+      model's output for the fixed batch (for a denoising model: for the corrupted copy)
+    - ``("done", {"pending": str, "best_epoch": int, "stopped": bool, "metrics": dict,
+      "seconds": float, "map": dict})``; ``map`` holds the new model's test codes in 2-D
+      (``xy`` (N, 2), ``labels`` (N,), ``classes``, ``method`` "identity" or "pca")
     - ``("diverged", message)``: the loss blew up; nothing was written
     - ``("error", message)``: anything else that went wrong; nothing was written
 
@@ -65,20 +71,26 @@ def run_job(recipe: dict[str, Any], pending: str, queue, stop) -> None:
     """
     import torch
 
-    from .device import seed_everything
-    from .models import build_model
+    from .device import make_generator, seed_everything
+    from .models import Autoencoder, build_model
     from .train import fit
 
     torch.set_num_threads(WORKER_THREADS)
     try:
         r = recipe_from_dict(recipe)
         splits = load_splits(r.dataset, r.train_split, r.test_split)
+        if r.exclude_class is not None:  # as in train_and_save: that class never trains
+            splits = Splits(splits.train.subset(splits.train.y != r.exclude_class), splits.test)
         preview = splits.test.x[:PREVIEW_N]
         steps = -(-len(splits.train) // r.train.batch_size)
-        queue.put(("started", {"n_train": len(splits.train), "steps": steps,
-                               "preview": preview.numpy()}))
         seed_everything(r.train.seed)
         model = build_model(r.model)
+        # a denoising model is shown a fixed corrupted copy (its own generator: the training
+        # run's random streams stay exactly those of the CLI and the library)
+        shown = model.corrupt(preview, make_generator(r.train.seed + 7))
+        noisy = shown.numpy() if type(model).corrupt is not Autoencoder.corrupt else None
+        queue.put(("started", {"n_train": len(splits.train), "steps": steps,
+                               "preview": preview.numpy(), "noisy": noisy}))
 
         def callback(log):
             if isinstance(log, StepLog):
@@ -87,7 +99,7 @@ def run_job(recipe: dict[str, Any], pending: str, queue, stop) -> None:
                 was = model.training
                 model.eval()
                 with torch.no_grad():
-                    rec = model.reconstruct(preview.to(model.code_mean.device)).cpu().numpy()
+                    rec = model.reconstruct(shown.to(model.code_mean.device)).cpu().numpy()
                 model.train(was)
                 queue.put(("epoch", log.to_dict(), rec))
             return stop.is_set()
@@ -99,13 +111,38 @@ def run_job(recipe: dict[str, Any], pending: str, queue, stop) -> None:
         info = checkpoints.read_info(path)
         queue.put(("done", {"pending": str(path), "best_epoch": hist.best_epoch,
                             "stopped": hist.stopped, "metrics": info.meta["metrics"],
-                            "seconds": hist.seconds}))
+                            "seconds": hist.seconds,
+                            "map": latent_preview(model, splits.test)}))
     except TrainingDiverged as exc:
         queue.put(("diverged", str(exc)))
     except (LatentLabError, ValueError, OSError) as exc:
         queue.put(("error", f"{type(exc).__name__}: {exc}"))
     except Exception as exc:  # the server must hear about any failure, never hang waiting
         queue.put(("error", f"unexpected {type(exc).__name__}: {exc}"))
+
+
+def latent_preview(model, test) -> dict[str, Any]:
+    """The test codes of a freshly trained model in 2-D, for a first look at its latent map.
+
+    Parameters
+    ----------
+    model : Autoencoder
+    test : Dataset
+        ``x`` of shape (N, C, H, W) in [0, 1] with labels ``y``.
+
+    Returns
+    -------
+    dict with ``xy`` (ndarray (N, 2) float32: z itself for a 2-D latent, else its first two
+    principal components), ``labels`` (ndarray (N,) int), ``classes`` (list of str) and
+    ``method`` ("identity" or "pca").
+    """
+    from .latent import encode
+    from .project import make_projector
+
+    z = encode(model, test.x)  # (N, latent_dim), mu for a VAE
+    method = "identity" if z.shape[1] == 2 else "pca"  # PCA: fast and deterministic
+    xy = make_projector(method).fit_transform(z).astype("float32")
+    return {"xy": xy, "labels": test.y.numpy(), "classes": list(test.classes), "method": method}
 
 
 def publish(pending: str | os.PathLike, name: str, folder: str | os.PathLike | None = None

@@ -262,7 +262,7 @@ def fit(model: Autoencoder, data: Splits, cfg: TrainConfig = TrainConfig(), *,
             opt.step()
             sums += torch.stack([terms.total, terms.recon, terms.kl]).detach() * len(x)
             if cfg.report_every and callback and (step + 1) % cfg.report_every == 0:
-                log = StepLog(epoch + 1, cfg.epochs, step + 1, steps, float(terms.total),
+                log = StepLog(epoch + 1, cfg.epochs, step + 1, steps, loss,
                               time.perf_counter() - t0)
                 stop = bool(callback(log))
                 if stop:

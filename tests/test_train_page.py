@@ -40,9 +40,12 @@ def _start(epochs=1, lr=None):
 
 def test_one_epoch_run_trains_shows_progress_and_saves_into_the_picker():
     at = _start(epochs=1)
+    bars = at.get("progress")  # drawn as soon as the worker process is started
+    assert bars and "Starting" in bars[0].proto.text
     _run_until(at, lambda a: a.success)
     assert "best epoch (1)" in at.success[0].value
-    assert at.get("plotly_chart")  # loss curves
+    assert len(at.get("plotly_chart")) >= 2  # loss curves and the new model's latent map
+    assert any("python -m aecore train" in c.value for c in at.code)
     assert any("reconstructions after epoch 1" in i.caption
                for img in at.get("image") for i in img.proto.imgs)
     user = Path(os.environ["LATENTLAB_USER_DIR"])
@@ -53,9 +56,13 @@ def test_one_epoch_run_trains_shows_progress_and_saves_into_the_picker():
     assert saved.is_file()
     model, info = checkpoints.load(saved)
     assert info.meta["epochs"] == 1 and info.dataset == "digits"
-    # the sidebar's model picker lists it at once
+    # the sidebar's model picker lists it at once, selected, with its metrics in the model card
     options = at.selectbox(key="w.side.model").options
     assert any("e2e_vae_one_epoch" in o for o in options)
+    assert at.session_state["side.model"] == str(saved)
+    assert "e2e_vae_one_epoch" in at.selectbox(key="w.side.model").value
+    card = " ".join(m.value for m in at.sidebar.markdown)
+    assert f"{info.meta['metrics']['test_total']:.2f}" in card
 
 
 def test_diverging_run_explains_and_writes_nothing():
@@ -97,3 +104,20 @@ def test_global_limit_gives_a_clear_message(monkeypatch):
     at.button(key="train.start").click().run()
     assert not at.exception
     assert any("already training 0 models" in w.value for w in at.warning)
+
+
+def test_stop_keeps_the_best_epoch_and_bad_names_are_refused():
+    user = Path(os.environ["LATENTLAB_USER_DIR"])
+    before = sorted(user.glob("*")) if user.exists() else []
+    at = _start(epochs=300)
+    at.button(key="train.stop").click().run()  # stops at the first progress report
+    assert not at.exception
+    _run_until(at, lambda a: a.success)
+    assert "stopped early" in at.success[0].value and "best epoch (1)" in at.success[0].value
+    for bad, why in (("../evil", "invalid"), ("digits_vae_z2", "shipped")):
+        at.text_input(key="train.name").set_value(bad)
+        at.button(key="FormSubmitter:train.save-Save model").click().run()
+        assert not at.exception
+        assert any(why in e.value for e in at.error), [e.value for e in at.error]
+    after = sorted(user.glob("*")) if user.exists() else []
+    assert after == before  # nothing written by the refused names

@@ -147,28 +147,40 @@ def points_overlay(fig: go.Figure, xy: np.ndarray, *, name: str = "samples",
 
 
 def loss_curves(epochs: list[dict], unit: str = "nats per image") -> go.Figure:
-    """Training curves: total loss (train and test) on the left, the test reconstruction and
-    KL terms on the right.
+    """Training curves: total loss (train and test) on the left; the reconstruction and KL
+    terms on the right, train dashed and test solid.
 
     Parameters
     ----------
     epochs : list of dict
-        ``EpochLog.to_dict()`` of each finished epoch.
+        ``EpochLog.to_dict()`` of each finished epoch (at least one).
+    unit : str
+        Axis title, e.g. ``"nats per image"``.
+
+    Returns
+    -------
+    go.Figure with two subplots.
     """
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("total loss", "test loss terms"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("total loss", "reconstruction and KL"))
     ep = [e["epoch"] for e in epochs]
     for key, name, color, dash in (("train_total", "train total", "#1f77b4", "solid"),
                                    ("test_total", "test total", "#ff7f0e", "solid")):
         fig.add_trace(go.Scatter(x=ep, y=[e[key] for e in epochs], name=name, mode="lines+markers",
                                  line=dict(color=color, dash=dash)), row=1, col=1)
-    fig.add_trace(go.Scatter(x=ep, y=[e["test_recon"] for e in epochs], name="test recon",
-                             mode="lines+markers", line=dict(color="#2ca02c")), row=1, col=2)
-    fig.add_trace(go.Scatter(x=ep, y=[e["test_kl"] for e in epochs], name="test KL",
-                             mode="lines+markers", line=dict(color="#d62728")), row=1, col=2)
+    # right: each term on train (dashed) and test (solid); train KL is unweighted by beta
+    for key, name, color, dash in (("train_recon", "train recon", "#2ca02c", "dash"),
+                                   ("test_recon", "test recon", "#2ca02c", "solid"),
+                                   ("train_kl", "train KL", "#d62728", "dash"),
+                                   ("test_kl", "test KL", "#d62728", "solid")):
+        if key not in epochs[0]:
+            continue
+        fig.add_trace(go.Scatter(x=ep, y=[e[key] for e in epochs], name=name, mode="lines+markers",
+                                 line=dict(color=color, dash=dash)), row=1, col=2)
     fig.update_xaxes(title="epoch")
     fig.update_yaxes(title=unit, row=1, col=1)
+    fig.update_yaxes(title=unit, row=1, col=2)
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", y=-0.25))
     return fig

@@ -119,6 +119,23 @@ DIVERGED = ("Training stopped: {message}. The weights jumped so far that the los
             "and nothing was saved. Lower the learning rate (1e-3 is a safe start) and train "
             "again.")
 
+FORMULA_ANNEAL = r"\beta_t = \beta\cdot w(t),\qquad w_{\text{linear}}(t) = \min\!\Big(1, \frac{t+1}{k}\Big),\qquad w_{\text{cyclical}}(t) = \min\!\Big(1, \frac{(t \bmod k) + 1}{\lceil k/2 \rceil}\Big)"
+FORMULA_DAE = r"\tilde{x} = \mathrm{corrupt}(x),\qquad \mathcal{L} = \mathcal{L}_{\text{recon}}\big(x,\ \mathrm{dec}(\mathrm{enc}(\tilde{x}))\big)"
+
+# caption of the Train page's fixed test batch; key: does the model see corrupted inputs?
+TRAIN_PREVIEW = {
+    False: "Top: fixed test images. Bottom: their reconstructions after epoch {epoch}.",
+    True: ("Top: fixed test images. Middle: the corrupted copies the denoising AE is given. "
+           "Bottom: what it makes of them after epoch {epoch}."),
+}
+TRAIN_CLI_NOTE = ("The same run from a terminal (`aecore.recipes.train_and_save` in a notebook "
+                  "does the same): same seed and thread count, the same weights bit for bit.")
+TRAIN_MAP_NOTE = {
+    "identity": "each test image at its 2-D code z; colours are the labels the model never saw",
+    "pca": ("each test image's code, flattened to 2-D by PCA; colours are the labels the model "
+            "never saw; save it to see UMAP and t-SNE maps on the Latent map page"),
+}
+
 AE_VS_VAE = """
 Both models squeeze the same images through the same bottleneck; only the VAE adds the
 **KL term** that pulls every posterior q(z|x) towards the prior N(0, I). Click an image in either

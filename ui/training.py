@@ -23,6 +23,7 @@ from aecore.atlas import cache_dir
 from aecore.recipes import Recipe
 
 MAX_JOBS = 2  # training runs at once on this server (2 cores: more would starve the clicks)
+KEEP_FINISHED_S = 6 * 3600  # a finished, unsaved run can still be saved for this long
 JOB_KEY = "train.job_id"
 
 
@@ -41,10 +42,14 @@ class Job:
     step_log: dict | None = None
     epochs: list[dict] = field(default_factory=list)
     preview: np.ndarray | None = None
+    noisy: np.ndarray | None = None  # the corrupted preview a denoising model is shown
     recon: np.ndarray | None = None
     result: dict | None = None
     message: str = ""
     saved_as: str | None = None
+    stop_requested: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    finished: float | None = None  # time.time() when the job stopped sending messages
 
     @property
     def active(self) -> bool:
@@ -52,7 +57,13 @@ class Job:
         return self.status in ("starting", "running")
 
     def drain(self) -> None:
-        """Read every message waiting on the queue and update the state."""
+        """Read every message waiting on the queue and update the state (thread-safe: the
+        owner's session and the registry's bookkeeping may both call it)."""
+        with self.lock:
+            self._drain()
+
+    def _drain(self) -> None:
+        """:meth:`drain` without the lock."""
         while True:
             try:
                 msg = self.queue.get_nowait()
@@ -60,7 +71,8 @@ class Job:
                 break
             kind = msg[0]
             if kind == "started":
-                self.status, self.steps, self.preview = "running", msg[1]["steps"], msg[1]["preview"]
+                self.status, self.steps = "running", msg[1]["steps"]
+                self.preview, self.noisy = msg[1]["preview"], msg[1].get("noisy")
             elif kind == "step":
                 self.step_log = msg[1]
             elif kind == "epoch":
@@ -74,6 +86,8 @@ class Job:
         if self.active and not self.process.is_alive() and self.queue.empty():
             code = self.process.exitcode
             self.status, self.message = "error", f"the training process ended (exit code {code})"
+        if not self.active and self.finished is None:
+            self.finished = time.time()
 
 
 class Registry:
@@ -86,13 +100,21 @@ class Registry:
     def running(self) -> int:
         """Number of jobs still training."""
         with self.lock:
-            return sum(j.active for j in self.jobs.values())
+            return self._running()
 
-    def start(self, recipe: Recipe) -> Job:
+    def _running(self) -> int:
+        """:meth:`running` for a caller that holds the lock. Every job is drained first, so a
+        run whose browser tab was closed stops counting once its process has ended."""
+        for job in self.jobs.values():
+            job.drain()
+        return sum(j.active for j in self.jobs.values())
+
+    def start(self, recipe: Recipe, replaces: str | None = None) -> Job:
         """Start a worker process for ``recipe``. Raises ``RuntimeError`` when the server is
-        at its limit of ``MAX_JOBS`` runs."""
+        at its limit of ``MAX_JOBS`` runs. ``replaces``: id of the session's previous job,
+        forgotten now (with its unsaved model)."""
         with self.lock:
-            if sum(j.active for j in self.jobs.values()) >= MAX_JOBS:
+            if self._running() >= MAX_JOBS:
                 raise RuntimeError(f"the server is already training {MAX_JOBS} models; "
                                    "try again when one has finished")
             ctx = mp.get_context("spawn")
@@ -104,8 +126,21 @@ class Registry:
                                args=(jobs.recipe_to_dict(recipe), str(pending), q, stop))
             proc.start()
             job = Job(job_id, recipe, proc, q, stop)
+            self._prune(replaces)  # after the limit check: a refused start forgets nothing
             self.jobs[job_id] = job
             return job
+
+    def _prune(self, replaces: str | None) -> None:
+        """Forget finished jobs that were replaced or are older than ``KEEP_FINISHED_S``, and
+        delete their unsaved pending files (caller holds the lock)."""
+        now = time.time()
+        for job_id, job in list(self.jobs.items()):
+            old = job.finished is not None and now - job.finished > KEEP_FINISHED_S
+            if not job.active and (job_id == replaces or old):
+                job.process.join(timeout=0.1)  # reap the exited process
+                if job.result:
+                    Path(job.result["pending"]).unlink(missing_ok=True)
+                del self.jobs[job_id]
 
     def get(self, job_id: str | None) -> Job | None:
         """The job with this id, or None."""
@@ -120,7 +155,7 @@ def registry() -> Registry:
 
 
 def current_job() -> Job | None:
-    """This browser session's job (at most one), with its queue drained."""
+    """The job of this browser session (at most one), with its queue drained."""
     job = registry().get(st.session_state.get(JOB_KEY))
     if job is not None:
         job.drain()
@@ -133,7 +168,7 @@ def start(recipe: Recipe) -> str | None:
     if job is not None and job.active:
         return "This session is already training a model: stop it or wait for it to finish."
     try:
-        job = registry().start(recipe)
+        job = registry().start(recipe, replaces=st.session_state.get(JOB_KEY))
     except RuntimeError as exc:
         return str(exc).capitalize() + "."
     st.session_state[JOB_KEY] = job.id
@@ -145,22 +180,28 @@ def stop() -> None:
     job = current_job()
     if job is not None and job.active:
         job.stop.set()
+        job.stop_requested = True
 
 
 def eta(job: Job) -> tuple[float, str]:
-    """Fraction done in [0, 1] and a progress label with epoch, step and ETA."""
+    """Fraction done in [0, 1] and a progress label with epoch, step and ETA.
+
+    The ETA extrapolates the training time measured by ``fit`` itself (so the seconds spent
+    starting the process and loading data do not inflate it).
+    """
     total = job.recipe.train.epochs
     if job.step_log is None and not job.epochs:
-        return 0.0, "Starting the training process…"
+        return 0.0, "Starting the training process and loading the data…"
     s = job.step_log or {}
     done_epochs = len(job.epochs)
     if s and s["epoch"] > done_epochs:
         frac = (s["epoch"] - 1 + s["step"] / s["steps"]) / total
         where = f"epoch {s['epoch']}/{total}, step {s['step']}/{s['steps']}"
+        trained = s["elapsed"]
     else:
         frac = done_epochs / total
-        where = f"epoch {done_epochs}/{total}"
-    elapsed = time.time() - job.started
-    left = elapsed * (1 - frac) / frac if frac > 0.01 else float("nan")
+        where = f"epoch {done_epochs}/{total}, step {job.steps}/{job.steps}"
+        trained = job.epochs[-1]["elapsed"]
+    left = trained * (1 - frac) / frac if frac > 0 else float("nan")
     tail = f" · about {left:.0f} s left" if np.isfinite(left) else ""
-    return min(1.0, frac), f"{where} · {elapsed:.0f} s elapsed{tail}"
+    return min(1.0, frac), f"{where} · {time.time() - job.started:.0f} s elapsed{tail}"

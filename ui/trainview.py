@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import math
+import shlex
 
+import numpy as np
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from aecore import jobs
+from aecore.__main__ import cli_args
 from aecore.errors import CheckpointError
 from aecore.losses import ANNEAL_SCHEDULES
 from aecore.models import MODELS
@@ -16,6 +20,11 @@ from aecore.train import TrainConfig
 from . import figures, images, shell, state, text, training
 
 LRS = [1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 1e-1, 1.0, 10.0]
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    """"256, 128" -> (256, 128); raises ValueError on anything else."""
+    return tuple(int(v) for v in text.replace(" ", "").split(",") if v)
 
 
 def controls() -> Recipe | None:
@@ -36,6 +45,10 @@ def controls() -> Recipe | None:
         hidden = st.text_input("Hidden layer widths", "256,128", key="train.hidden",
                                help="Encoder widths, comma-separated; the decoder mirrors them. "
                                     "Conv models use the first as their dense layer.")
+        conv = kind.startswith("conv")
+        channels = st.text_input("Conv channels", "32,64", key="train.channels", disabled=not conv,
+                                 help="Channels of each stride-2 convolution (each halves the "
+                                      "image); the decoder mirrors them.")
         loss = st.radio("Reconstruction loss", ["bce", "mse"], horizontal=True,
                         format_func=str.upper, key="train.loss")
     with c2:
@@ -67,15 +80,15 @@ def controls() -> Recipe | None:
                          help="For a folder holding only the official test set."):
                 splits = ("test[:8000]", "test[8000:]")
     try:
-        widths = tuple(int(v) for v in hidden.replace(" ", "").split(",") if v)
+        widths = _widths(hidden)
         kw = dict(input_shape=shape, latent_dim=latent_dim, hidden=widths, recon_loss=loss,
                   dropout=dropout)
         if variational:
             kw["beta"] = beta
         if kind == "dae":
             kw.update(noise=noise, noise_level=noise_level)
-        if kind.startswith("conv"):
-            kw["channels"] = (16, 32) if shape[1] == 8 else (32, 64)
+        if conv:
+            kw["channels"] = _widths(channels)
         cfg = MODELS[kind][0](**kw)
         tcfg = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, weight_decay=weight_decay,
                            seed=int(seed), kl_anneal=anneal if variational else "none",
@@ -87,6 +100,23 @@ def controls() -> Recipe | None:
                   notes="trained in the app")
 
 
+BUSY_KEY = "train.busy_drawn"  # the Start button was last drawn disabled by a running job
+
+
+def start_button(recipe: Recipe | None) -> None:
+    """The Start button: disabled while settings are invalid or this session's run trains."""
+    job = training.current_job()
+    busy = job is not None and job.active
+    st.session_state[BUSY_KEY] = busy
+    if st.button("Start training", type="primary", icon=":material/play_arrow:",
+                 disabled=recipe is None or busy, key="train.start"):
+        problem = training.start(recipe)
+        if problem:
+            st.warning(problem, icon=":material/hourglass:")
+        else:
+            st.session_state[BUSY_KEY] = True
+
+
 @st.fragment(run_every=1.0)
 def live_view() -> None:
     """Progress, curves and reconstructions of this session's run; the save form at the end."""
@@ -96,15 +126,23 @@ def live_view() -> None:
     frac, label = training.eta(job)
     if job.active:
         st.progress(frac, text=label)
-        st.button("Stop", on_click=training.stop, icon=":material/stop:", key="train.stop",
-                  help="Stops after the current step and keeps the best epoch so far.")
+        if job.stop_requested:
+            st.info("Stopping after the current step; the best epoch so far is kept.",
+                    icon=":material/hourglass:")
+        else:
+            st.button("Stop", on_click=training.stop, icon=":material/stop:", key="train.stop",
+                      help="Stops after the current step and keeps the best epoch so far.")
     if job.epochs:
-        unit = "nats per image" if job.recipe.model.recon_loss == "bce" else "squared error"
+        unit = text.UNITS[job.recipe.model.recon_loss] + " per image"
         st.plotly_chart(figures.loss_curves(job.epochs, unit), key="train.curves")
     if job.recon is not None and job.preview is not None:
-        st.image(images.tile(list(job.preview) + list(job.recon), ncol=len(job.preview), cell=56),
-                 caption=f"Top: fixed test images. Bottom: their reconstructions after epoch "
-                         f"{len(job.epochs)}.", width="content")
+        rows = [job.preview] + ([job.noisy] if job.noisy is not None else []) + [job.recon]
+        st.image(images.tile(np.concatenate(rows), ncol=len(job.preview), cell=56),
+                 caption=text.TRAIN_PREVIEW[job.noisy is not None].format(epoch=len(job.epochs)),
+                 width="content")
+    if not job.active and st.session_state.get(BUSY_KEY):
+        st.session_state[BUSY_KEY] = False
+        st.rerun()  # the whole page: re-enable the Start button drawn outside this fragment
     if job.status in ("done", "stopped"):
         _finished(job)
     elif job.status == "diverged":
@@ -114,19 +152,35 @@ def live_view() -> None:
 
 
 def _finished(job: training.Job) -> None:
-    """Result summary and the save form."""
+    """Result summary, a first look at the new latent map, and the save form."""
     m = job.result["metrics"]
     how = "stopped early; keeping" if job.status == "stopped" else "finished; keeping"
     st.success(f"Training {how} the best epoch ({job.result['best_epoch']}): test loss "
                f"{m['test_total']:.2f} = recon {m['test_recon']:.2f} + KL {m['test_kl']:.2f} "
-               f"nats per image, in {job.result['seconds']:.0f} s.", icon=":material/check:")
+               f"{text.UNITS[job.recipe.model.recon_loss]} per image, in "
+               f"{job.result['seconds']:.0f} s.", icon=":material/check:")
+    mp = job.result.get("map")
+    if mp is not None:
+        st.markdown(f"**The new model's latent space** ({text.TRAIN_MAP_NOTE[mp['method']]})")
+        st.plotly_chart(figures.latent_map(mp["xy"], mp["labels"], mp["classes"],
+                                           method=mp["method"], height=420), key="train.map")
+    st.caption(text.TRAIN_CLI_NOTE)
+    st.code(shlex.join(cli_args(job.recipe, out="my_model.safetensors",
+                                threads=jobs.WORKER_THREADS)), language="bash", wrap_lines=True)
     if job.saved_as:
-        st.info(f"Saved as **{job.saved_as}**: pick it in the sidebar's model list on any page.",
-                icon=":material/save:")
+        st.info(f"Saved as **{job.saved_as}** and selected in the sidebar's model list: explore "
+                "it on any page.", icon=":material/save:")
+        try:
+            st.page_link("pages/1_Latent_map.py", label="Open its latent map",
+                         icon=":material/scatter_plot:")
+        except StreamlitPageNotFoundError:
+            pass  # the page run on its own (AppTest of one file) has no other pages
         return
     with st.form("train.save"):
-        name = st.text_input("Save as", f"my_{job.recipe.model.name}_z{job.recipe.model.latent_dim}",
-                             max_chars=64, key="train.name")
+        c = job.recipe.model
+        name = st.text_input("Save as", f"my_{c.name}_z{c.latent_dim}", max_chars=64,
+                             key="train.name",
+                             help="Letters, digits, _ . - (up to 64); nothing is overwritten.")
         if st.form_submit_button("Save model", icon=":material/save:"):
             try:
                 path = jobs.publish(job.result["pending"], name)
@@ -134,4 +188,7 @@ def _finished(job: training.Job) -> None:
                 st.error(str(exc), icon=":material/error:")
             else:
                 job.saved_as = path.stem
+                # select it in the sidebar picker (the page_setup of the next run lists it)
+                st.session_state[state.DATASET] = job.recipe.dataset
+                st.session_state[state.MODEL] = str(path)
                 st.rerun()  # redraw the whole page so the sidebar lists the new model
