@@ -88,6 +88,8 @@ class Job:
             self.status, self.message = "error", f"the training process ended (exit code {code})"
         if not self.active and self.finished is None:
             self.finished = time.time()
+        if not self.active and self.process.exitcode is None:
+            self.process.join(timeout=0)  # reap the worker once it exits: no zombie process
 
 
 class Registry:
