@@ -36,7 +36,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """A streamlit server on a free loopback port, with its own user and cache folders."""
     port = _free_port()
@@ -63,7 +63,7 @@ def server(tmp_path_factory):
     proc.wait(10)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
         _unavailable("Debian's chromium is not installed (apt-get install -y chromium)")
@@ -143,6 +143,19 @@ EMPTY_JS = """() => {
 }"""
 
 
+def count_points(pg) -> int:
+    """Number of data points on the latent map (all traces except the click grid)."""
+    return pg.evaluate("() => " + MAP + """._fullData
+        .filter(t => t.name !== 'empty space' && t.customdata)
+        .reduce((s, t) => s + t.x.length, 0)""")
+
+
+def picked_model(pg) -> str:
+    """Text of the sidebar's model picker (the selected model's label)."""
+    box = pg.locator('[data-testid="stSidebar"] input[role="combobox"][aria-label="Model"]')
+    return box.first.input_value()
+
+
 def shot(pg, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"))
@@ -158,10 +171,7 @@ def test_home_page_loads(server, page):
 def test_map_shows_every_test_point_and_clicks_work(server, page):
     open_page(page, server, "Latent_map")
     wait_chart(page)
-    n = page.evaluate("() => " + MAP + """._fullData
-        .filter(t => t.name !== 'empty space' && t.customdata)
-        .reduce((s, t) => s + t.x.length, 0)""")
-    assert n == 360
+    assert count_points(page) == 360
     shot(page, "latent_map")
     # click a data point: the first image of class 3 (trace 4: grid is trace 0)
     x, y = page.evaluate(POINT_JS, [4, 0])
@@ -215,11 +225,35 @@ def test_one_epoch_training_run_appears_in_the_picker(server, page):
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("Training finished").first.wait_for(timeout=120_000)
     shot(page, "train_finished")
-    page.get_by_label("Save as").fill("browser_vae")
+    page.get_by_role("textbox", name="Save as").fill("browser_vae")
     page.get_by_role("button", name="Save model").click()
     page.get_by_text("Saved as").first.wait_for(timeout=30_000)
     wait_idle(page)
-    page.get_by_text("Model").first.wait_for()
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1).click()
-    page.get_by_text("browser_vae").first.wait_for(timeout=10_000)
+    # the sidebar's model picker now shows (and has selected) the new model
     shot(page, "train_saved_in_picker")
+    assert "browser_vae" in picked_model(page)
+    # ... and every page can use it: its latent map shows all 360 test images
+    page.get_by_role("link", name="Open its latent map").click()
+    page.wait_for_selector("h1", timeout=60_000)
+    wait_idle(page)
+    wait_chart(page)
+    assert "browser_vae" in picked_model(page)
+    assert count_points(page) == 360
+    shot(page, "train_model_on_map")
+
+
+def _page_files() -> list[str]:
+    return sorted(p.name for p in (ROOT / "pages").glob("[0-9]*_*.py"))
+
+
+@pytest.mark.parametrize("filename", _page_files())
+def test_every_page_renders_without_an_exception(server, page, filename):
+    """Each page (also ones added later) opens, draws its title and raises nothing."""
+    url_path = filename.split("_", 1)[1].removesuffix(".py")
+    open_page(page, server, url_path)
+    page.wait_for_timeout(500)
+    wait_idle(page, timeout=120)
+    shot(page, "page_" + filename.removesuffix(".py"))
+    errors = page.locator('[data-testid="stException"]')
+    assert errors.count() == 0, errors.first.inner_text()
+    assert page.locator("h1").first.is_visible()
