@@ -35,8 +35,24 @@ def _folder_signature() -> tuple:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _list_models(sig: tuple) -> tuple[list[CheckpointInfo], list[str]]:
-    """Read every checkpoint header once per folder state ``sig`` (the cache key)."""
-    return checkpoints.list_checkpoints(checkpoints.SHIPPED_DIR, checkpoints.user_dir())
+    """Read every checkpoint header once per folder state ``sig`` (the cache key).
+
+    A user's file whose header reads fine can still hold weights that do not fit its config
+    or are NaN: such files are loaded once here and listed as problems, so no picker on any
+    page can select a model that fails later (a few ms per file, once per folder change).
+    """
+    infos, problems = checkpoints.list_checkpoints(checkpoints.SHIPPED_DIR,
+                                                   checkpoints.user_dir())
+    usable = []
+    for info in infos:
+        try:
+            if not info.shipped:
+                checkpoints.load(info.path)
+        except checkpoints.CheckpointError as exc:
+            problems.append(str(exc))
+        else:
+            usable.append(info)
+    return usable, problems
 
 
 def list_models() -> tuple[list[CheckpointInfo], list[str]]:
