@@ -7,6 +7,7 @@ queue from an ``st.fragment(run_every=...)``.
 """
 from __future__ import annotations
 
+import importlib
 import multiprocessing as mp
 import queue as queue_mod
 import threading
@@ -124,7 +125,10 @@ class Registry:
             job_id = uuid.uuid4().hex[:12]
             pending = Path(cache_dir()).parent / "pending" / f"{job_id}.safetensors"
             pending.parent.mkdir(parents=True, exist_ok=True)
-            proc = ctx.Process(target=jobs.run_job, daemon=True, name=f"train-{job_id}",
+            # pickle sends the target by name and checks it against sys.modules: take it from
+            # there, so a module reloaded by Streamlit's file watcher cannot break the start
+            run_job = importlib.import_module("aecore.jobs").run_job
+            proc = ctx.Process(target=run_job, daemon=True, name=f"train-{job_id}",
                                args=(jobs.recipe_to_dict(recipe), str(pending), q, stop))
             proc.start()
             job = Job(job_id, recipe, proc, q, stop)

@@ -32,6 +32,8 @@ def controls() -> Recipe | None:
     ds = st.session_state.get(state.DATASET, "digits")
     shape = (1, 8, 8) if ds == "digits" else (1, 28, 28)
     input_dim = math.prod(shape)
+    st.markdown(f"Training data: **{ds}** ({shape[1]}×{shape[2]} images); choose another "
+                "dataset in the sidebar.")
     c1, c2, c3 = st.columns(3)
     with c1:
         st.markdown("**Model**")
@@ -100,38 +102,56 @@ def controls() -> Recipe | None:
                   notes="trained in the app")
 
 
-BUSY_KEY = "train.busy_drawn"  # the Start button was last drawn disabled by a running job
-
-
 def start_button(recipe: Recipe | None) -> None:
     """The Start button: disabled while settings are invalid or this session's run trains."""
     job = training.current_job()
     busy = job is not None and job.active
-    st.session_state[BUSY_KEY] = busy
     if st.button("Start training", type="primary", icon=":material/play_arrow:",
                  disabled=recipe is None or busy, key="train.start"):
         problem = training.start(recipe)
         if problem:
             st.warning(problem, icon=":material/hourglass:")
-        else:
-            st.session_state[BUSY_KEY] = True
 
 
-@st.fragment(run_every=1.0)
 def live_view() -> None:
-    """Progress, curves and reconstructions of this session's run; the save form at the end."""
+    """The session's run: refreshed every second while it trains (a fragment, so only this
+    part of the page reruns), then drawn once, with the result and the save form."""
     job = training.current_job()
     if job is None:
         return
-    frac, label = training.eta(job)
     if job.active:
-        st.progress(frac, text=label)
-        if job.stop_requested:
-            st.info("Stopping after the current step; the best epoch so far is kept.",
-                    icon=":material/hourglass:")
-        else:
-            st.button("Stop", on_click=training.stop, icon=":material/stop:", key="train.stop",
-                      help="Stops after the current step and keeps the best epoch so far.")
+        _live()
+        return
+    _progress(job)
+    if job.status in ("done", "stopped"):
+        _finished(job)
+    elif job.status == "diverged":
+        st.error(text.DIVERGED.format(message=job.message), icon=":material/error:")
+    elif job.status == "error":
+        st.error(f"Training failed: {job.message}", icon=":material/error:")
+
+
+@st.fragment(run_every=1.0)
+def _live() -> None:
+    """Poll the worker: progress bar, Stop, curves and reconstructions."""
+    job = training.current_job()
+    if job is None:
+        return
+    if not job.active:
+        st.rerun()  # the whole page: results, save form, and the Start button enabled again
+    frac, label = training.eta(job)
+    st.progress(frac, text=label)
+    if job.stop_requested:
+        st.info("Stopping after the current step; the best epoch so far is kept.",
+                icon=":material/hourglass:")
+    else:
+        st.button("Stop", on_click=training.stop, icon=":material/stop:", key="train.stop",
+                  help="Stops after the current step and keeps the best epoch so far.")
+    _progress(job)
+
+
+def _progress(job: training.Job) -> None:
+    """Loss curves and the fixed test batch with its latest reconstructions."""
     if job.epochs:
         unit = text.UNITS[job.recipe.model.recon_loss] + " per image"
         st.plotly_chart(figures.loss_curves(job.epochs, unit), key="train.curves")
@@ -140,15 +160,6 @@ def live_view() -> None:
         st.image(images.tile(np.concatenate(rows), ncol=len(job.preview), cell=56),
                  caption=text.TRAIN_PREVIEW[job.noisy is not None].format(epoch=len(job.epochs)),
                  width="content")
-    if not job.active and st.session_state.get(BUSY_KEY):
-        st.session_state[BUSY_KEY] = False
-        st.rerun()  # the whole page: re-enable the Start button drawn outside this fragment
-    if job.status in ("done", "stopped"):
-        _finished(job)
-    elif job.status == "diverged":
-        st.error(text.DIVERGED.format(message=job.message), icon=":material/error:")
-    elif job.status == "error":
-        st.error(f"Training failed: {job.message}", icon=":material/error:")
 
 
 def _finished(job: training.Job) -> None:
