@@ -159,6 +159,7 @@ def test_every_page_survives_a_bad_checkpoint_in_the_user_folder(page, user_dir,
     assert bad.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_pickle_in_a_fresh_process_with_unsafe_torch_default_never_runs(user_dir, tmp_path):
     """Process level: a new interpreter with TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 lists, loads
     and renders the user folder holding two booby-trapped pickles; no code runs."""
