@@ -110,6 +110,7 @@ def test_stop_keeps_the_best_epoch_and_bad_names_are_refused():
     user = Path(os.environ["LATENTLAB_USER_DIR"])
     before = sorted(user.glob("*")) if user.exists() else []
     at = _start(epochs=300)
+    assert at.button(key="train.start").disabled  # one run per session
     at.button(key="train.stop").click().run()  # stops at the first progress report
     assert not at.exception
     _run_until(at, lambda a: a.success)
@@ -121,3 +122,40 @@ def test_stop_keeps_the_best_epoch_and_bad_names_are_refused():
         assert any(why in e.value for e in at.error), [e.value for e in at.error]
     after = sorted(user.glob("*")) if user.exists() else []
     assert after == before  # nothing written by the refused names
+
+
+class _DeadProcess:
+    """Stands in for a worker process that has exited."""
+
+    exitcode = 0
+
+    def is_alive(self):
+        return False
+
+    def join(self, timeout=None):
+        pass
+
+
+def test_registry_forgets_finished_jobs_and_their_unsaved_files(tmp_path):
+    import queue
+    import threading
+
+    from ui import training
+
+    reg = training.Registry()
+    recipe = Recipe(AEConfig(), TrainConfig(epochs=1))
+    pending = tmp_path / "old.safetensors"
+    pending.write_bytes(b"x")
+    q_done, q_silent = queue.Queue(), queue.Queue()
+    q_done.put(("done", {"pending": str(pending), "best_epoch": 1, "stopped": False,
+                         "metrics": {}, "seconds": 1.0}))
+    reg.jobs["a"] = training.Job("a", recipe, _DeadProcess(), q_done, threading.Event())
+    # a tab closed mid-run: nobody polls, and the process died without a word
+    reg.jobs["b"] = training.Job("b", recipe, _DeadProcess(), q_silent, threading.Event())
+    assert reg.running() == 0  # neither blocks the global limit
+    assert reg.jobs["a"].status == "done" and reg.jobs["b"].status == "error"
+    reg._prune(replaces="a")
+    assert "a" not in reg.jobs and not pending.exists() and "b" in reg.jobs
+    reg.jobs["b"].finished -= training.KEEP_FINISHED_S + 1
+    reg._prune(replaces=None)
+    assert not reg.jobs

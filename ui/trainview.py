@@ -111,6 +111,8 @@ def start_button(recipe: Recipe | None) -> None:
         problem = training.start(recipe)
         if problem:
             st.warning(problem, icon=":material/hourglass:")
+        else:
+            st.rerun()  # redraw with this button disabled while the run trains
 
 
 def live_view() -> None:
