@@ -1,0 +1,340 @@
+"""A small client that speaks Streamlit's websocket protocol, for load tests and benchmarks.
+
+It does what a browser tab does on the wire, without drawing anything: it opens
+``ws://HOST:PORT/_stcore/stream``, asks for a page (a ``BackMsg.rerun_script`` naming it),
+reads the ``ForwardMsg`` stream until ``script_finished``, and "clicks" the latent map by sending
+the selection JSON that the Plotly chart widget would send, for the chart's widget id and the
+fragment the chart lives in (both read from the delta that drew the chart). Fragment auto-reruns
+(``st.fragment(run_every=...)``, used by the Train page) are answered like a browser does.
+
+The message layout was recorded from Debian's chromium talking to Streamlit 1.67 (the tested
+version); :func:`check_version` refuses other versions, whose protocol may differ.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import random
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import streamlit
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+TESTED_STREAMLIT = "1.67"
+OK = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
+
+
+def check_version() -> None:
+    """Refuse to run against a Streamlit whose wire protocol was not checked."""
+    if not streamlit.__version__.startswith(TESTED_STREAMLIT + "."):
+        raise SystemExit(f"bench/stclient.py speaks Streamlit {TESTED_STREAMLIT}'s protocol; "
+                         f"installed is {streamlit.__version__}")
+
+
+def _array(v) -> np.ndarray:
+    """A Plotly JSON array: a list, or ``{"dtype", "bdata"[, "shape"]}`` (base64 typed array)."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+        if "shape" in v:
+            a = a.reshape([int(s) for s in str(v["shape"]).split(",")])
+        return a
+    return np.asarray(v if v is not None else [])
+
+
+@dataclass
+class MapChart:
+    """What a click needs to know about the latent map chart."""
+
+    widget_id: str
+    fragment_id: str
+    traces: list[dict]  # per trace: name, x, y, customdata (arrays)
+
+    @classmethod
+    def from_element(cls, msg: ForwardMsg) -> MapChart:
+        """Read the chart's widget id, fragment id and traces from the delta that drew it."""
+        chart = msg.delta.new_element.plotly_chart
+        spec = json.loads(chart.spec)
+        traces = [{"name": t.get("name", ""), "x": _array(t.get("x")), "y": _array(t.get("y")),
+                   "customdata": _array(t.get("customdata"))} for t in spec["data"]]
+        return cls(chart.id, msg.delta.fragment_id, traces)
+
+    def data_traces(self) -> list[int]:
+        """Indices of the traces of data points: every image id in customdata is >= 0 (the
+        click grid and the "clicked" mark carry -1; the "selected" mark repeats a point)."""
+        return [i for i, t in enumerate(self.traces)
+                if len(t["x"]) and len(t["customdata"]) and t["name"] != "selected"
+                and np.min(t["customdata"]) >= 0]
+
+    @property
+    def n_points(self) -> int:
+        """Data points on the map."""
+        return sum(len(self.traces[i]["x"]) for i in self.data_traces())
+
+    def click(self, rng: random.Random, p_empty: float = 0.3) -> tuple[str, str]:
+        """Selection JSON of a click on a random data point or grid node, and what the panel
+        must then show (an image caption)."""
+        grid = [i for i, t in enumerate(self.traces) if t["name"] == "empty space"]
+        data = self.data_traces()
+        empty = grid and rng.random() < p_empty
+        c = grid[0] if empty else rng.choice(data)
+        t = self.traces[c]
+        i = rng.randrange(len(t["x"]))
+        cd = t["customdata"][i]
+        cd = cd.tolist() if isinstance(cd, np.ndarray) else cd
+        cd = cd.item() if hasattr(cd, "item") else cd
+        point = {"curve_number": c, "point_number": i, "point_index": i,
+                 "x": float(t["x"][i]), "y": float(t["y"][i]), "customdata": cd}
+        sel = {"selection": {"points": [point], "point_indices": [i], "box": [], "lasso": []}}
+        expect = "decoder(z)" if empty else "reconstruction x̂"
+        return json.dumps(sel), expect
+
+
+@dataclass
+class Run:
+    """One script run as seen by the client."""
+
+    seconds: float
+    status: int | None  # ForwardMsg.ScriptFinishedStatus, None if it never finished
+    msgs: list[ForwardMsg] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Finished successfully and drew no exception."""
+        return self.status in OK and not self.exceptions
+
+    @property
+    def exceptions(self) -> list[str]:
+        """Messages of the exceptions the run drew (``st.exception`` elements)."""
+        return [m.delta.new_element.exception.message for m in self.msgs
+                if m.WhichOneof("type") == "delta"
+                and m.delta.new_element.WhichOneof("type") == "exception"]
+
+    def elements(self, kind: str) -> list[ForwardMsg]:
+        """The run's new elements of one kind (``"imgs"``, ``"plotly_chart"``, ...)."""
+        return [m for m in self.msgs if m.WhichOneof("type") == "delta"
+                and m.delta.WhichOneof("type") == "new_element"
+                and m.delta.new_element.WhichOneof("type") == kind]
+
+    @property
+    def captions(self) -> list[str]:
+        """Captions of every image the run drew."""
+        return [i.caption for m in self.elements("imgs") for i in m.delta.new_element.imgs.imgs]
+
+    def texts(self) -> str:
+        """All markdown, alert and caption text of the run (for checks)."""
+        out = []
+        for m in self.msgs:
+            if m.WhichOneof("type") == "delta" and m.delta.WhichOneof("type") == "new_element":
+                el = m.delta.new_element
+                kind = el.WhichOneof("type")
+                if kind in ("markdown", "alert", "text", "heading"):
+                    out.append(getattr(el, kind).body)
+        return "\n".join(out)
+
+
+class Session:
+    """One browser tab's conversation with the server (one Streamlit session)."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1"):
+        self.url = f"ws://{host}:{port}/_stcore/stream"
+        self.ws = None
+        self.page_script_hash = ""
+        self.page_name = ""
+        self.chart: MapChart | None = None
+        self.widgets: dict[str, object] = {}  # id -> element proto, from the last full run
+        self.auto_rerun: tuple[str, float] | None = None  # (fragment_id, interval s)
+        self._queue: asyncio.Queue[ForwardMsg] = asyncio.Queue()
+        self._reader: asyncio.Task | None = None
+
+    async def connect(self) -> None:
+        """Open the websocket (as a new browser tab does)."""
+        import websockets
+
+        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"],
+                                           max_size=2**26, compression=None,
+                                           open_timeout=60, ping_interval=None)
+        self._reader = asyncio.create_task(self._read())
+
+    async def close(self) -> None:
+        """Close the websocket (the server then ends the session)."""
+        if self._reader:
+            self._reader.cancel()
+        if self.ws is not None:
+            await self.ws.close()
+
+    async def _read(self) -> None:
+        async for raw in self.ws:
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            await self._queue.put(msg)
+
+    def _client_state(self, widget_states: list | None, fragment_id: str = "",
+                      auto: bool = False) -> BackMsg:
+        back = BackMsg()
+        cs = back.rerun_script
+        cs.page_name = self.page_name
+        cs.page_script_hash = self.page_script_hash
+        cs.fragment_id = fragment_id
+        cs.is_auto_rerun = auto
+        cs.widget_states.SetInParent()
+        for w in widget_states or []:
+            cs.widget_states.widgets.append(w)
+        ci = cs.context_info
+        ci.timezone, ci.locale, ci.color_scheme = "UTC", "en-US", "light"
+        ci.url = self.url.replace("ws://", "http://").split("/_stcore")[0] + "/" + self.page_name
+        return back
+
+    async def _rerun(self, back: BackMsg, timeout: float) -> Run:
+        while not self._queue.empty():  # stale messages of an earlier run
+            self._queue.get_nowait()
+        t0 = time.perf_counter()
+        await self.ws.send(back.SerializeToString())
+        msgs, status = [], None
+        deadline = t0 + timeout
+        started = False
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                break
+            try:
+                msg = await asyncio.wait_for(self._queue.get(), left)
+            except TimeoutError:
+                break
+            kind = msg.WhichOneof("type")
+            msgs.append(msg)
+            if kind == "new_session":
+                started = True
+                if not msg.metadata.run.fragment_ids:
+                    self.auto_rerun = None  # a full run registers its run_every fragments anew
+            elif kind == "navigation" and msg.navigation.page_script_hash:
+                self.page_script_hash = msg.navigation.page_script_hash  # the page now shown
+            elif kind == "auto_rerun":
+                self.auto_rerun = (msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
+            elif kind == "stop_auto_rerun":
+                self.auto_rerun = None
+            elif kind == "script_finished" and started:
+                if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    started = False  # st.rerun(): a new run follows; wait for it
+                    continue
+                status = msg.script_finished
+                break
+        run = Run(time.perf_counter() - t0, status, msgs)
+        for m in run.elements("plotly_chart"):
+            if '"empty space"' in m.delta.new_element.plotly_chart.spec:
+                self.chart = MapChart.from_element(m)
+        return run
+
+    async def open_page(self, page_name: str, timeout: float = 180) -> Run:
+        """Load a page as a fresh tab does (a full run with no widget state)."""
+        self.page_name = page_name
+        run = await self._rerun(self._client_state([]), timeout)
+        self.widgets = {}
+        for m in run.msgs:
+            if m.WhichOneof("type") == "delta" and m.delta.WhichOneof("type") == "new_element":
+                el = m.delta.new_element
+                proto = getattr(el, el.WhichOneof("type"))
+                wid = getattr(proto, "id", "")
+                if wid:
+                    self.widgets[wid] = proto
+        return run
+
+    def widget_id(self, label: str) -> str:
+        """Id of the widget with this label, from the last full run."""
+        for wid, proto in self.widgets.items():
+            if getattr(proto, "label", None) == label:
+                return wid
+        raise KeyError(f"no widget labelled {label!r}; have "
+                       f"{sorted(getattr(p, 'label', '?') for p in self.widgets.values())}")
+
+    async def click_map(self, rng: random.Random, timeout: float = 60) -> tuple[Run, bool]:
+        """Click the latent map once; returns the run and whether the panel showed the right
+        image (the reconstruction for a data point, ``decoder(z)`` for empty space)."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        selection, expect = self.chart.click(rng)
+        w = WidgetState(id=self.chart.widget_id, string_value=selection)
+        run = await self._rerun(self._client_state([w], self.chart.fragment_id), timeout)
+        return run, run.ok and expect in run.captions
+
+    async def rerun_with(self, states: list, timeout: float = 180) -> Run:
+        """A full rerun with these widget states (e.g. a button's ``trigger_value``)."""
+        return await self._rerun(self._client_state(states), timeout)
+
+    async def auto_rerun_once(self, timeout: float = 60) -> Run | None:
+        """Run the page's ``run_every`` fragment once, as the browser's timer does."""
+        if self.auto_rerun is None:
+            return None
+        frag, _ = self.auto_rerun
+        return await self._rerun(self._client_state([], frag, auto=True), timeout)
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MiB (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+class Server:
+    """``streamlit run app.py`` on a free loopback port, as a context manager.
+
+    ``env`` adds to the environment (e.g. ``LATENTLAB_USER_DIR``); the server's output goes to
+    ``log`` (a path).
+    """
+
+    def __init__(self, root, env: dict | None = None, log=None, args: tuple = ()):
+        import os
+
+        self.root, self.port, self.args = root, free_port(), list(args)
+        self.env = dict(os.environ, **(env or {}))
+        self.log = log
+        self.proc = None
+
+    def __enter__(self) -> Server:
+        import subprocess
+        import sys
+        import urllib.request
+
+        out = open(self.log, "w") if self.log else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false", *self.args],
+            cwd=self.root, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stcore/health", timeout=1)
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        self.proc.kill()
+        raise RuntimeError(f"streamlit did not start (log: {self.log})")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except Exception:
+            self.proc.kill()
+
+    @property
+    def rss_mb(self) -> float:
+        """The server process's resident memory, MiB."""
+        return rss_mb(self.proc.pid)
