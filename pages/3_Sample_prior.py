@@ -9,8 +9,7 @@ st.title("Sample the prior")
 st.markdown(text.SAMPLE_PRIOR)
 with st.expander("The formulas", icon=":material/function:"):
     st.latex(text.FORMULA_REPARAM)
-    st.latex(r"z \sim \mathcal{N}(0,\, T^2 I)\ \text{(VAE)},\qquad z \sim \mathcal{N}(\bar z,\,"
-             r" T^2\,\Sigma_{\text{train}})\ \text{(AE)}")
+    st.latex(text.FORMULA_SAMPLING)
 if sel.info is None:
     st.stop()
 try:

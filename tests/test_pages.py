@@ -48,7 +48,7 @@ def test_latent_map_first_render_shows_all_test_points():
     import json
 
     fig = json.loads(charts[0].proto.spec)
-    data = [t for t in fig["data"] if t.get("name") not in ("empty space",)]
+    data = [t for t in fig["data"] if t.get("name") not in ("empty space", "no data nearby")]
     n_points = sum(_n(t["x"]) for t in data)
     assert n_points == 360  # the digits test split
     # every class trace keeps full opacity when another point is selected

@@ -43,7 +43,7 @@ def test_interpolation_compares_two_models():
     at.run()
     assert not at.exception
     anims = [c for c in at.get("plotly_chart") if json.loads(c.proto.spec).get("frames")]
-    assert len(anims) == 2
+    assert len(anims) == 3  # the main one, then both models side by side
 
 
 def test_path_frames_start_and_end_at_the_reconstructions(digits):

@@ -8,6 +8,7 @@ call (it pickles them), which costs more than the 35 ms click budget at 10,000 p
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -104,12 +105,18 @@ def _atlas(path: str, checkpoint_id: str, method: str) -> Atlas:
     return get_atlas(info, method, codes)[0]
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _stored(path: str, mtime_ns: int, checkpoint_id: str) -> bool:
+    """Whether the atlas file at ``path`` is current (read once per file version: reading a
+    10,000-point atlas costs ~10-50 ms, too much to repeat on every click)."""
+    return load_atlas(Path(path), checkpoint_id) is not None
+
+
 def atlas(info: CheckpointInfo, method: str) -> Atlas:
     """The latent map of a model: read from disk when it was computed before (always for the
     shipped models); otherwise fitted once, with a spinner, and stored keyed by the file hash."""
     path = atlas_path(info, method)
-    stored = path.exists() and load_atlas(path, info.id) is not None
-    if stored:
+    if path.exists() and _stored(str(path), path.stat().st_mtime_ns, info.id):
         return _atlas(str(info.path), info.id, method)
     with st.spinner(f"Fitting the {method.upper()} map once for this model (UMAP: up to a "
                     "minute the first time, while numba compiles)…"):

@@ -20,7 +20,7 @@ def latent_map(embedding: np.ndarray, labels: np.ndarray, classes: list[str], *,
                method: str = "identity", grid_xy: np.ndarray | None = None,
                selected: int | None = None, clicked_xy: tuple[float, float] | None = None,
                flagged: np.ndarray | None = None, path_xy: np.ndarray | None = None,
-               height: int = 560) -> go.Figure:
+               height: int = 560, far_xy: np.ndarray | None = None) -> go.Figure:
     """Scatter of 2-D latent positions coloured by class, with an invisible click grid.
 
     Parameters
@@ -44,6 +44,9 @@ def latent_map(embedding: np.ndarray, labels: np.ndarray, classes: list[str], *,
         Images to emphasise (e.g. anomalies): drawn with a red outline.
     path_xy : ndarray of shape (K, 2), optional
         A path (e.g. an interpolation) drawn as a line with markers.
+    far_xy : ndarray of shape (F, 2), optional
+        Click-grid nodes far from every data point: drawn as small grey dots (legend entry
+        "no data nearby") that take no clicks or hovers, so the grid under them still does.
 
     Returns
     -------
@@ -78,21 +81,18 @@ def latent_map(embedding: np.ndarray, labels: np.ndarray, classes: list[str], *,
             marker=dict(size=11, color="rgba(0,0,0,0)", line=dict(width=2, color="#d62728")),
             hovertemplate="flagged image %{customdata}<extra></extra>",
             unselected=dict(marker=dict(opacity=1))))
+    if far_xy is not None and len(far_xy):
+        fig.add_trace(go.Scattergl(
+            x=far_xy[:, 0], y=far_xy[:, 1], mode="markers", name="no data nearby",
+            marker=dict(size=3, color="#c4c4c4"), hoverinfo="skip",
+            selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1))))
     if path_xy is not None and len(path_xy):
         fig.add_trace(go.Scatter(
             x=path_xy[:, 0], y=path_xy[:, 1], mode="lines+markers", name="path",
             line=dict(color="black", width=2), marker=dict(size=5, color="black"),
             hoverinfo="skip"))
-    if selected is not None and 0 <= selected < len(emb):
-        fig.add_trace(go.Scatter(
-            x=[emb[selected, 0]], y=[emb[selected, 1]], mode="markers", name="selected",
-            marker=dict(size=18, symbol="circle-open", color="black", line=dict(width=3)),
-            hoverinfo="skip", customdata=[selected]))
-    if clicked_xy is not None:
-        fig.add_trace(go.Scatter(
-            x=[clicked_xy[0]], y=[clicked_xy[1]], mode="markers", name="clicked",
-            marker=dict(size=16, symbol="x-thin-open", color="black", line=dict(width=3)),
-            hoverinfo="skip", customdata=[GRID_CUSTOMDATA]))
+    sel = (selected, emb[selected]) if selected is not None and 0 <= selected < len(emb) else None
+    fig.add_traces(pick_markers(sel, clicked_xy))
     xt, yt = AXIS_TITLES.get(method, ("1", "2"))
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=10, b=10), clickmode="event+select",
@@ -102,6 +102,33 @@ def latent_map(embedding: np.ndarray, labels: np.ndarray, classes: list[str], *,
     fig.update_xaxes(showgrid=True, gridcolor="#eee")
     fig.update_yaxes(showgrid=True, gridcolor="#eee")
     return fig
+
+
+def pick_markers(selected: tuple[int, np.ndarray] | None = None,
+                 clicked_xy: tuple[float, float] | None = None) -> list[go.Scatter]:
+    """The marks of a pick on a latent map: a black ring on the selected image and a black
+    cross on a clicked empty location (used by :func:`latent_map`; pages that cache the rest
+    of the map add them per click).
+
+    Parameters
+    ----------
+    selected : (int, ndarray of shape (2,)), optional
+        Row index of the selected image and its map position.
+    clicked_xy : (float, float), optional
+    """
+    out = []
+    if selected is not None:
+        i, xy = selected
+        out.append(go.Scatter(
+            x=[xy[0]], y=[xy[1]], mode="markers", name="selected",
+            marker=dict(size=18, symbol="circle-open", color="black", line=dict(width=3)),
+            hoverinfo="skip", customdata=[i]))
+    if clicked_xy is not None:
+        out.append(go.Scatter(
+            x=[clicked_xy[0]], y=[clicked_xy[1]], mode="markers", name="clicked",
+            marker=dict(size=16, symbol="x-thin-open", color="black", line=dict(width=3)),
+            hoverinfo="skip", customdata=[GRID_CUSTOMDATA]))
+    return out
 
 
 def frames_animation(frames: np.ndarray, *, size: int = 196, ms: int = 120) -> go.Figure:

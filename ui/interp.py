@@ -74,10 +74,8 @@ def interpolation_view(info: CheckpointInfo, method: str) -> None:
         figures.points_overlay(fig, atlas.embedding[[b]], name="B", symbol="square-open")
         st.plotly_chart(fig, key=CHART, on_select=_on_select, selection_mode="points",
                         config={"displaylogo": False})
-        st.caption(f"A = image {a} (ring), B = image {b} (square). "
-                   + ("The path is drawn exactly." if exact else
-                      "This projection cannot place new codes: each step is drawn at the "
-                      "nearest test image's position."))
+        st.caption(f"A = image {a} (ring), B = image {b} (square); the black line is the path "
+                   f"of the {steps} codes. {text.PLACED_NOTE[exact]}")
     with right:
         st.markdown(f"**{info.name}**: {test.classes[int(test.y[a])]} → "
                     f"{test.classes[int(test.y[b])]}, {steps} steps ({how})")
@@ -104,18 +102,15 @@ def _second_model(info, test, a, b, steps, how) -> None:
                         key="interp.other")
     if pick == "—":
         return
-    other = labels[pick]
-    m2 = cache.load_model(str(other.path), other.id)
-    za, zb = latent.encode(m2, test.x[[a, b]])
-    _, frames2 = path_frames(m2, za, zb, steps, how)
-    c1, c2 = st.columns(2)
-    c1.markdown(f"**{info.name}**")
-    c1.image(images.tile(path_frames(cache.load_model(str(info.path), info.id),
-                                     *latent.encode(cache.load_model(str(info.path), info.id),
-                                                    test.x[[a, b]]), steps, how)[1],
-                         ncol=min(steps, 12), cell=32), width="stretch")
-    c2.markdown(f"**{other.name}**")
-    c2.image(images.tile(frames2, ncol=min(steps, 12), cell=32), width="stretch")
-    c2.plotly_chart(figures.frames_animation(frames2, size=140), key="interp.anim2",
-                    config={"displaylogo": False})
+    cols = st.columns(2)
+    for n, (col, inf) in enumerate(zip(cols, (info, labels[pick]))):
+        m = cache.load_model(str(inf.path), inf.id)
+        za, zb = latent.encode(m, test.x[[a, b]])  # each model encodes the pair itself
+        _, frames = path_frames(m, za, zb, steps, how)
+        with col:
+            st.markdown(f"**{shell.model_label(inf)}**")
+            st.plotly_chart(figures.frames_animation(frames, size=140),
+                            key=f"interp.anim.side{n + 1}", config={"displaylogo": False})
+            st.image(images.tile(frames, ncol=min(steps, 12), cell=32), width="stretch",
+                     caption=f"filmstrip, {inf.name}")
     st.caption(text.INTERP_COMPARE)

@@ -40,6 +40,8 @@ def samples_view(info: CheckpointInfo, method: str) -> None:
         return
     source = ("the prior N(0, I)" if model.is_variational else
               "a Gaussian fitted to the training codes (an AE has no prior)")
+    if not model.is_variational:
+        st.info(text.AE_NOT_GENERATOR, icon=":material/help:")
     left, right = st.columns([1, 1], gap="medium")
     with left:
         st.image(images.tile(x, ncol=8, cell=48), width="stretch",
@@ -50,9 +52,8 @@ def samples_view(info: CheckpointInfo, method: str) -> None:
                                  height=420)
         figures.points_overlay(fig, xy, name="samples")
         st.plotly_chart(fig, key="prior.map", config={"displaylogo": False})
-        st.caption("Diamonds: where the samples' codes lie among the test images' codes."
-                   + ("" if exact else " (This projection cannot place new codes: each "
-                                       "sample is drawn at its nearest test code.)"))
+        st.caption("Diamonds: where the samples' codes lie among the test images' codes. "
+                   + text.PLACED_NOTE[exact])
 
 
 def manifold_codes(model, atlas, n: int) -> tuple[np.ndarray, str]:
@@ -63,6 +64,11 @@ def manifold_codes(model, atlas, n: int) -> tuple[np.ndarray, str]:
     z : ndarray of shape (n * n, latent_dim), row-major from the top-left
     note_key : str
         Which construction was used (a key of ``text.MANIFOLD_NOTE``).
+
+    Raises
+    ------
+    RequestTooLarge
+        ``n`` above 200 (:func:`aecore.latent.grid_2d`), before anything is decoded.
     """
     if model.config.latent_dim == 2:
         if model.is_variational:
@@ -70,14 +76,21 @@ def manifold_codes(model, atlas, n: int) -> tuple[np.ndarray, str]:
         lo, hi = atlas.codes.min(0), atlas.codes.max(0)
         return latent.grid_2d(lo[0], hi[0], lo[1], hi[1], n), "ae2"
     lo, hi = atlas.embedding.min(0), atlas.embedding.max(0)
-    return atlas.codes_at(latent.grid_2d(lo[0], hi[0], lo[1], hi[1], n)), "proj"
+    note = {"knn": "proj_knn", "approximate": "proj_knn", "snap": "proj_snap"}
+    return (atlas.codes_at(latent.grid_2d(lo[0], hi[0], lo[1], hi[1], n)),
+            note.get(atlas.inverse, "proj"))
 
 
-def manifold_view(info: CheckpointInfo, method: str) -> None:
-    """Decode a regular grid of codes and show it as one tiled image."""
+def manifold_view(info: CheckpointInfo, method: str, n: int | None = None) -> None:
+    """Decode a regular n x n grid of codes and show it as one tiled image.
+
+    ``n`` comes from a slider (5 to ``MAX_GRID``) unless given; a grid too large to decode is
+    refused with ``st.error`` before any work starts.
+    """
     model = cache.load_model(str(info.path), info.id)
     atlas = cache.atlas(info, method)
-    n = st.slider("Grid size (n × n images)", 5, MAX_GRID, 15, key="prior.grid")
+    if n is None:
+        n = st.slider("Grid size (n × n images)", 5, MAX_GRID, 15, key="prior.grid")
     try:
         z, note = manifold_codes(model, atlas, n)
         x = latent.decode(model, z)

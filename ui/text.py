@@ -65,7 +65,26 @@ INVERSE_NOTES = {
                     "approximate, and poor far from the data."),
     "snap": ("t-SNE has no inverse: a click on empty space snaps to the nearest test image's "
              "code."),
+    "knn": ("UMAP has no exact inverse: a click decodes the distance-weighted mean of the codes "
+            "of the 10 test images nearest on the map (measured closer to the true codes than "
+            "umap-learn's own inverse_transform)."),
 }
+
+# the decoded panel of a click on empty space, per inverse kind ("{i}": snapped image index)
+CLICK_NOTES = {
+    "exact": "Exact: on a 2-D latent the map location is the code z.",
+    "plane": ("PCA: exact within the plane of the first two principal components; the other "
+              "components are at their mean, so detail along them is lost."),
+    "approximate": "UMAP inverse: an approximation of the code that would land here.",
+    "knn": ("UMAP inverse: a weighted mean of the codes of the 10 test images nearest to this "
+            "spot on the map, an approximation of the code that would land here."),
+    "snap": ("t-SNE has no inverse: this click snapped to the nearest test image on the map "
+             "(image {i}) and decodes its code."),
+}
+FAR_NOTE = ("Grey dots: no test image lies near; clicks there work, but the map says little "
+            "about which code belongs there.")
+FAR_CLICK = ("No test image lies near this spot on the map, so the code above is a guess "
+             "built from the nearest ones.")
 
 HOLE_WARNING = ("A hole: the decoder has never been trained here (farther from every training "
                 "code than 95% of test images are).")
@@ -102,6 +121,27 @@ MANIFOLD_NOTE = {
              "N(0, I), as in Kingma & Welling (2013), figure 4."),
     "ae2": "Grid evenly spaced over the range of the test codes.",
     "proj": "Grid across the map's plane, mapped back to latent codes by the map's inverse.",
+    "proj_knn": ("Grid across the UMAP map, each node decoded from the distance-weighted mean "
+                 "of the codes of the 10 test images nearest to it on the map (UMAP has no "
+                 "exact inverse)."),
+    "proj_snap": ("Grid across the t-SNE map. t-SNE has no inverse, so each node decodes the "
+                  "code of the test image nearest to it on the map: repeated tiles are the "
+                  "same image."),
+}
+
+FORMULA_SAMPLING = (r"z \sim \mathcal{N}(0,\, T^2 I)\ \text{(VAE)},\qquad z \sim "
+                    r"\mathcal{N}(\bar z,\, T^2\,\Sigma_{\text{train}})\ \text{(AE)}")
+
+AE_NOT_GENERATOR = ("A plain AE is no generator: nothing in its training asked its codes to "
+                    "follow any distribution, so they form clusters with empty gaps that no "
+                    "Gaussian describes. Many samples from the fitted Gaussian land in those "
+                    "gaps, where the decoder was never trained, and decode to blots or hybrids.")
+
+# caption under a latent map with extra codes drawn on it (interpolation path, prior samples)
+PLACED_NOTE = {
+    True: "Drawn exactly where the codes lie.",
+    False: ("This projection cannot place new codes exactly: each one is drawn at the "
+            "distance-weighted mean position of its 10 nearest test codes."),
 }
 
 TRAIN = """

@@ -1,0 +1,117 @@
+"""Server-side time from a click on the latent map to the finished decoded panel.
+
+Prints numbers; asserts nothing. Target (issue 4): median under 35 ms at 10,000 points.
+
+What is timed, per click: the chart's ``on_select`` callback (event -> our pick), then the body
+of the ``@st.fragment`` that Streamlit reruns (``ui.mapview.render``): the figure with the
+pick's marks handed to ``st.plotly_chart`` (its validation and JSON encoding included), and the
+panel (decode or reconstruct, nearest training code, PNG encoding of the images, the
+reconstruction error). Streamlit runs in bare mode here, so the elements are built and
+serialised exactly as on a server, but not sent; the websocket and the browser's drawing are
+not included. Clicks alternate between a random data point and a random click-grid node.
+
+Maps: the shipped MNIST VAEs (``mnist_vae_z2`` for the identity map, ``mnist_vae_z16`` for
+PCA, UMAP and t-SNE; trained on MNIST ``test[:8000]``) encode the first 2,000 or all 10,000
+images of the official MNIST test set, and the map is fitted on those codes with
+:func:`aecore.atlas.build_atlas`. Nothing is tiled or jittered. UMAP and t-SNE fits of 10,000
+codes take a few minutes on 2 CPU cores; fitted maps are kept in ``.cache/bench/`` (delete it
+to refit).
+
+Usage::
+
+    python bench/click_latency.py [--clicks 200] [--sizes 2000 10000]
+                                  [--methods identity pca umap tsne]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from aecore import checkpoints, latent  # noqa: E402
+from aecore.atlas import build_atlas, load_atlas, save_atlas  # noqa: E402
+from aecore.data import Dataset, load_dataset  # noqa: E402
+from ui import mapview, state, text  # noqa: E402
+
+CACHE = ROOT / ".cache" / "bench"
+MODEL_FOR = {"identity": "mnist_vae_z2", "pca": "mnist_vae_z16", "umap": "mnist_vae_z16",
+             "tsne": "mnist_vae_z16"}
+
+
+def _map_data(method: str, n: int, mnist: Dataset) -> mapview.MapData:
+    """A MapData for the first ``n`` MNIST test images under the shipped model for ``method``."""
+    model, info = checkpoints.load(checkpoints.SHIPPED_DIR / f"{MODEL_FOR[method]}.safetensors")
+    test = Dataset(mnist.x[:n], mnist.y[:n], mnist.classes, "mnist", f"test[:{n}]")
+    train = Dataset(mnist.x[:8000], mnist.y[:8000], mnist.classes, "mnist", "test[:8000]")
+    cid = f"bench-{info.id}-{n}"
+    path = CACHE / f"{cid}.{method}.npz"
+    atlas = load_atlas(path, cid) if path.exists() else None
+    if atlas is None:
+        t0 = time.perf_counter()
+        atlas = build_atlas(latent.encode(model, test.x), latent.encode(model, train.x), method,
+                            cid)
+        save_atlas(atlas, path)
+        print(f"  (fitted the {method} map of {n} codes in {time.perf_counter() - t0:.1f} s)")
+    return mapview.MapData(key=f"{cid}:{method}", method=method, model=model, atlas=atlas,
+                           train=train, test=test,
+                           errors=latent.reconstruction_errors(model, test.x),
+                           unit=text.UNITS[model.config.recon_loss])
+
+
+def _click(md, point: dict) -> float:
+    """One click: the on_select callback, then the fragment body. Seconds."""
+    st.session_state[mapview.CHART_KEY] = SimpleNamespace(
+        selection=SimpleNamespace(points=[point]))
+    t0 = time.perf_counter()
+    mapview.on_map_select()
+    mapview.render(md)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--clicks", type=int, default=200)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000])
+    ap.add_argument("--methods", nargs="+", default=list(MODEL_FOR))
+    args = ap.parse_args()
+    logging.disable(logging.WARNING)  # bare mode warns on every element; no log in the timing
+    import torch
+
+    torch.set_num_threads(2)  # as ui.cache does on the server
+    mnist = load_dataset("mnist", "test")
+    print(f"{'points':>7} {'map':>9} {'first':>8} {'p50':>7} {'p95':>7} "
+          f"{'p50 dot':>8} {'p50 empty':>9}   (ms)")
+    for n in args.sizes:
+        for method in args.methods:
+            md = _map_data(method, n, mnist)
+            rng = np.random.default_rng(0)
+            st.session_state[state.MAP_PICK] = None
+            first = _click(md, {"x": 0.0, "y": 0.0, "customdata": 0})  # builds the base figure
+            dots, empties = [], []
+            for k in range(args.clicks):
+                if k % 2 == 0:
+                    i = int(rng.integers(n))
+                    xy = md.atlas.embedding[i]
+                    dots.append(_click(md, {"x": xy[0], "y": xy[1], "customdata": i}))
+                else:
+                    node = int(rng.integers(len(md.atlas.grid_xy)))
+                    gx, gy = md.atlas.grid_xy[node]
+                    empties.append(_click(md, {"x": gx, "y": gy, "customdata": -1}))
+            both = np.array(dots + empties) * 1e3
+            print(f"{n:>7} {method:>9} {first * 1e3:8.1f} {np.median(both):7.1f} "
+                  f"{np.percentile(both, 95):7.1f} {np.median(dots) * 1e3:8.1f} "
+                  f"{np.median(empties) * 1e3:9.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
