@@ -86,7 +86,7 @@ def validate_name(name: str) -> str:
     CheckpointError
         Empty, too long, a path separator, ``..``, a control character or any other character.
     """
-    if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or ".." in name:
         raise CheckpointError(
             f"invalid checkpoint name {name!r}: use 1-64 letters, digits, '_', '.' or '-', "
             "starting with a letter or digit, with no '/', '\\' or '..'")
@@ -170,9 +170,16 @@ def _read(path: Path) -> tuple[bytes, dict[str, Any]]:
     try:
         header = json.loads(blob[8:8 + n])
         meta = json.loads(header["__metadata__"]["latentlab"])
+        # the tensor table must cover the data exactly: a cut-off download fails here, so
+        # read_info (and the model picker) see it without loading any weights
+        end = max((int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"),
+                  default=0)
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise CheckpointError(f"{path}: not a Latent Lab checkpoint (no readable metadata: "
                               f"{type(exc).__name__})") from None
+    if end != len(blob) - 8 - n:
+        raise CheckpointError(f"{path}: the header describes {end} bytes of weights but the file "
+                              f"holds {len(blob) - 8 - n}; the file is truncated or corrupt")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a Latent Lab checkpoint (format tag missing)")
     if meta.get("format_version") != FORMAT_VERSION:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,13 +207,15 @@ def _read_idx(path: Path) -> np.ndarray:
     try:
         with opener(path, "rb") as f:
             data = f.read()
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # zlib.error: corrupt gzip body
         raise DataError(f"cannot read {path}: {exc}") from exc
     # header: 2 zero bytes, dtype code (0x08 = uint8), number of dims, then one big-endian
     # uint32 per dim (http://yann.lecun.com/exdb/mnist/, "FILE FORMATS")
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise DataError(f"{path} is not a uint8 IDX file")
     ndim = data[3]
+    if len(data) < 4 + 4 * ndim:
+        raise DataError(f"{path} is truncated inside its header")
     dims = np.frombuffer(data, dtype=">u4", count=ndim, offset=4).astype(np.int64)
     offset = 4 + 4 * ndim
     if len(data) - offset != int(np.prod(dims)):

@@ -60,19 +60,24 @@ class IdentityProjector(Projector):
 
     def fit(self, Z, y=None) -> "IdentityProjector":
         """Check that ``Z`` has exactly 2 columns. Raises ``ValueError`` otherwise."""
-        Z = self._check_Z(Z)
-        if Z.shape[1] != 2:
-            raise ValueError(f"the identity projection needs a 2-D latent, got {Z.shape[1]}-D")
+        self._check_2d(self._check_Z(Z))
         self.n_features_in_ = 2
         return self
 
     def transform(self, Z) -> np.ndarray:
-        """(n, 2) -> the same (n, 2) array as float64."""
-        return self._check_Z(Z, fitted=True)
+        """(n, 2) -> the same (n, 2) array as float64. Raises ``ValueError`` for other widths."""
+        return self._check_2d(self._check_Z(Z, fitted=True))
 
     def inverse_transform(self, Y) -> np.ndarray:
-        """(n, 2) -> the same (n, 2) array as float64."""
-        return self._check_Z(Y, fitted=True)
+        """(n, 2) -> the same (n, 2) array as float64. Raises ``ValueError`` for other widths."""
+        return self._check_2d(self._check_Z(Y, fitted=True))
+
+    @staticmethod
+    def _check_2d(Z: np.ndarray) -> np.ndarray:
+        """``Z`` unchanged if it has exactly 2 columns, else ValueError."""
+        if Z.shape[1] != 2:
+            raise ValueError(f"the identity projection needs a 2-D latent, got {Z.shape[1]}-D")
+        return Z
 
 
 class PCAProjector(Projector):

@@ -267,7 +267,7 @@ def fit(model: Autoencoder, data: Splits, cfg: TrainConfig = TrainConfig(), *,
                 stop = bool(callback(log))
                 if stop:
                     break
-        tr = (sums / max(1, n if not stop else (step + 1) * bs)).tolist()
+        tr = (sums / max(1, n if not stop else min(n, (step + 1) * bs))).tolist()
         te = evaluate(model, data.test, seed=cfg.seed)
         log = EpochLog(epoch + 1, cfg.epochs, *tr, te["total"], te["recon"], te["kl"], beta,
                        time.perf_counter() - t0)

@@ -12,7 +12,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-MNIST_ROOT = ROOT.parent / "shared" / "data"
+# the official MNIST test set lives beside the repo, in ../shared/data/MNIST/raw
+MNIST_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+TINY_EPOCHS = 8  # epochs of the session's tiny AE and VAE (a few seconds each on 2 CPU cores)
+
+
+def pytest_configure(config):
+    # also declared in pytest.ini; repeated so the marker is known when only conftest is used
+    config.addinivalue_line("markers", "slow: longer runs (UMAP fits, MNIST training)")
+    config.addinivalue_line("markers", "e2e: real-browser tests (Playwright + Debian chromium)")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,27 +39,44 @@ def _isolated_dirs(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def digits():
-    """(train, test) digits splits: 1,437 and 360 images of shape (1, 8, 8)."""
+def digits_train():
+    """The fixed digits training split: 1,437 images of shape (1, 8, 8) in [0, 1]."""
     from aecore.data import load_dataset
 
-    return load_dataset("digits", "train"), load_dataset("digits", "test")
+    return load_dataset("digits", "train")
+
+
+@pytest.fixture(scope="session")
+def digits_test():
+    """The fixed digits test split: 360 images of shape (1, 8, 8) in [0, 1]."""
+    from aecore.data import load_dataset
+
+    return load_dataset("digits", "test")
+
+
+@pytest.fixture(scope="session")
+def digits(digits_train, digits_test):
+    """(train, test) digits splits: 1,437 and 360 images of shape (1, 8, 8)."""
+    return digits_train, digits_test
 
 
 @pytest.fixture(scope="session")
 def mnist_root():
     """Folder holding MNIST/raw/t10k-*.gz (the official test set); skips if absent."""
-    if not (MNIST_ROOT / "MNIST" / "raw" / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"the MNIST test set is not at {MNIST_ROOT}/MNIST/raw")
+    raw = MNIST_ROOT / "MNIST" / "raw"
+    if not all((raw / f).is_file() for f in ("t10k-images-idx3-ubyte.gz",
+                                              "t10k-labels-idx1-ubyte.gz")):
+        pytest.skip(f"the official MNIST test set (t10k-*-ubyte.gz) is not in {raw}; "
+                    "put it there to run the MNIST tests")
     return MNIST_ROOT
 
 
-def _train(cfg, digits, epochs=8, seed=0):
+def _train(cfg, digits, epochs=TINY_EPOCHS, seed=0):
     from aecore.device import seed_everything
     from aecore.models import build_model
     from aecore.train import Splits, TrainConfig, fit
 
-    seed_everything(seed)
+    seed_everything(seed)  # the initial weights come from the global generator
     model = build_model(cfg)
     hist = fit(model, Splits(*digits), TrainConfig(epochs=epochs, seed=seed))
     return model, hist
@@ -59,7 +84,7 @@ def _train(cfg, digits, epochs=8, seed=0):
 
 @pytest.fixture(scope="session")
 def trained_ae(digits):
-    """A small AE (latent 2) trained 8 epochs on digits, with its History."""
+    """A small AE (latent 2, hidden 64) trained 8 epochs on digits, with its History."""
     from aecore.models import AEConfig
 
     return _train(AEConfig(latent_dim=2, hidden=(64,)), digits)
@@ -67,7 +92,7 @@ def trained_ae(digits):
 
 @pytest.fixture(scope="session")
 def trained_vae(digits):
-    """A small VAE (latent 2) trained 8 epochs on digits, with its History."""
+    """A small VAE (latent 2, hidden 64) trained 8 epochs on digits, with its History."""
     from aecore.models import VAEConfig
 
     return _train(VAEConfig(latent_dim=2, hidden=(64,)), digits)

@@ -5,19 +5,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _run(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter at the repo root (a clean sys.modules)."""
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
 def test_aecore_never_imports_streamlit_or_plotly():
-    code = ("import sys, aecore, aecore.atlas, aecore.recipes, aecore.latent, aecore.project, "
-            "aecore.__main__\n"
+    code = ("import sys, logging\n"
+            "import aecore, aecore.atlas, aecore.recipes, aecore.latent, aecore.project\n"
+            "import aecore.__main__\n"
             "import pkgutil, importlib\n"
             "for m in pkgutil.walk_packages(aecore.__path__, 'aecore.'):\n"
             "    importlib.import_module(m.name)\n"
             "bad = [m for m in ('streamlit', 'plotly') if m in sys.modules]\n"
-            "print(bad); sys.exit(1 if bad else 0)")
-    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
+            "assert not bad, bad\n"
+            "assert 'aecore.jobs' in sys.modules and 'aecore.models.conv' in sys.modules\n"
+            # convention 12: the library never adds logging handlers
+            "assert logging.getLogger().handlers == [], logging.getLogger().handlers\n"
+            "print('ok')")
+    r = _run(code)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr
 
 
 def test_figures_module_has_no_streamlit():
     code = "import sys, ui.figures, ui.images; sys.exit('streamlit' in sys.modules)"
-    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    r = _run(code)
     assert r.returncode == 0, r.stderr
