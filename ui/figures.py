@@ -84,7 +84,7 @@ def latent_map(embedding: np.ndarray, labels: np.ndarray, classes: list[str], *,
     if far_xy is not None and len(far_xy):
         fig.add_trace(go.Scattergl(
             x=far_xy[:, 0], y=far_xy[:, 1], mode="markers", name="no data nearby",
-            marker=dict(size=3, color="#c4c4c4"), hoverinfo="skip",
+            marker=dict(size=3, color="#dadada"), hoverinfo="skip",
             selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1))))
     if path_xy is not None and len(path_xy):
         fig.add_trace(go.Scatter(

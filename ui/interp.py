@@ -42,13 +42,19 @@ def _ends_controls(test) -> None:
     for col, key in ((ca, A), (cb, B)):
         with col:
             st.number_input(f"{key[-1].upper()}: test image index", 0, n - 1, key=key)
-            cls = st.selectbox(f"…or first image of class ({key[-1].upper()})",
-                               ["—"] + list(test.classes), key=f"{key}.class")
-            if cls != "—":
-                st.session_state[key] = int(np.flatnonzero(test.y.numpy() ==
-                                                           test.classes.index(cls))[0])
-                st.session_state[f"{key}.class"] = "—"
-                st.rerun(scope="fragment")
+            st.selectbox(f"…or first image of class ({key[-1].upper()})",
+                         ["—"] + list(test.classes), key=f"{key}.class",
+                         on_change=_class_picked, args=(key, test))
+
+
+def _class_picked(key: str, test) -> None:
+    """Class picker callback (runs before the widgets, so it may set the index): end ``key``
+    becomes the first test image of the chosen class; the picker goes back to "—"."""
+    cls = st.session_state[f"{key}.class"]
+    if cls != "—":
+        st.session_state[key] = int(np.flatnonzero(test.y.numpy() ==
+                                                   test.classes.index(cls))[0])
+        st.session_state[f"{key}.class"] = "—"
 
 
 @st.fragment

@@ -44,7 +44,7 @@ def samples_view(info: CheckpointInfo, method: str) -> None:
         st.info(text.AE_NOT_GENERATOR, icon=":material/help:")
     left, right = st.columns([1, 1], gap="medium")
     with left:
-        st.image(images.tile(x, ncol=8, cell=48), width="stretch",
+        st.image(images.tile(x, ncol=8, cell=64), width="stretch",
                  caption=f"{n} samples: z drawn from {source}, temperature {temp:.1f}")
     with right:
         xy, exact = atlas.project(z)

@@ -1,0 +1,261 @@
+"""Decode anywhere on the latent map: the atlas inverses (kNN for UMAP, exact plane for PCA,
+snap for t-SNE), far-from-data grid nodes, the click callback and the cached figure, and the
+Latent map / Interpolate / Sample pages on 16-D maps (AppTest, driven through session keys)."""
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from aecore import checkpoints, latent
+from aecore.atlas import GRID_N, atlas_path, knn_inverse, load_atlas
+from aecore.data import load_dataset
+from ui import mapview, state, text
+
+ROOT = Path(__file__).resolve().parents[1]
+Z16 = str(checkpoints.SHIPPED_DIR / "digits_vae_z16.safetensors")
+
+
+def _atlas(name: str, method: str):
+    info = checkpoints.read_info(checkpoints.SHIPPED_DIR / f"{name}.safetensors")
+    return load_atlas(atlas_path(info, method), info.id)
+
+
+# -- aecore.atlas ---------------------------------------------------------------------------
+def test_knn_inverse_hits_exactly_snaps_with_k1_and_stays_in_the_hull():
+    rng = np.random.default_rng(0)
+    emb, codes = rng.normal(size=(300, 2)), rng.normal(size=(300, 5))
+    q = rng.uniform(-4, 4, size=(700, 2))  # 700 > one 512-row chunk
+    z = knn_inverse(emb, codes, q, k=10)
+    assert z.shape == (700, 5)
+    assert np.all(z >= codes.min(0) - 1e-9) and np.all(z <= codes.max(0) + 1e-9)
+    assert np.allclose(knn_inverse(emb, codes, emb[:20], k=10), codes[:20], atol=1e-6)
+    snap = knn_inverse(emb, codes, q, k=1)
+    i, _ = latent.nearest(emb, q)
+    assert np.allclose(snap, codes[i])
+    assert np.allclose(knn_inverse(emb, codes, q, k=10_000),  # k clipped to N: all points
+                       knn_inverse(emb, codes, q, k=300))
+
+
+def test_shipped_umap_grids_use_the_knn_inverse():
+    a = _atlas("digits_vae_z16", "umap")
+    assert a.inverse == "knn" and a.grid_n == GRID_N
+    assert a.grid_xy.shape == (GRID_N ** 2, 2) and a.grid_codes.shape == (GRID_N ** 2, 16)
+    assert np.allclose(a.grid_codes, knn_inverse(a.embedding, a.codes, a.grid_xy), atol=1e-5)
+    z, node = a.code_at(*a.grid_xy[100])
+    assert node == 100 and np.array_equal(z, a.grid_codes[100])
+    assert a.codes_at(a.grid_xy[:7]).shape == (7, 16)
+
+
+def test_pca_plane_is_exact_both_ways():
+    from aecore.project import make_projector
+
+    a = _atlas("digits_vae_z16", "pca")
+    pca = make_projector("pca").fit(a.codes)
+    xy = np.random.default_rng(1).normal(size=(50, 2))
+    assert np.allclose(a.codes_at(xy), pca.inverse_transform(xy), atol=1e-4)
+    z, _ = a.code_at(0.3, -0.2)
+    assert np.allclose(z, pca.inverse_transform([[0.3, -0.2]])[0], atol=1e-4)
+    placed, exact = a.project(a.codes[:40])
+    assert exact and np.allclose(placed, a.embedding[:40], atol=1e-4)
+
+
+@pytest.mark.parametrize("method", ["umap", "tsne"])
+def test_nonlinear_maps_place_their_own_codes_on_their_points(method):
+    a = _atlas("digits_vae_z16", method)
+    placed, exact = a.project(a.codes[:40])
+    assert not exact and np.allclose(placed, a.embedding[:40], atol=1e-4)
+    path = latent.interpolate(a.codes[0], a.codes[1], 9)
+    xy, _ = a.project(path)  # between two points, inside the map's extent
+    assert xy.shape == (9, 2)
+    assert np.all(xy >= a.embedding.min(0) - 1e-6) and np.all(xy <= a.embedding.max(0) + 1e-6)
+
+
+def test_tsne_click_snaps_to_the_nearest_point():
+    a = _atlas("digits_vae_z16", "tsne")
+    assert a.inverse == "snap"
+    x, y = a.grid_xy[5]  # top row: far from the data
+    i, d = a.nearest_point(x, y)
+    z, _ = a.code_at(x, y)
+    assert np.array_equal(z, a.codes[i]) and d > 0
+
+
+def test_far_nodes_are_the_ones_far_from_the_data():
+    a = _atlas("digits_vae_z2", "identity")
+    far = a.far_nodes()
+    assert far.shape == (GRID_N ** 2,) and 0.2 < far.mean() < 0.9
+    assert a.grid_gap[far].min() > a.grid_gap[~far].max()
+    assert not far[a.node_at(*a.embedding[0])]  # the node on a data point is near
+
+
+# -- ui.mapview -----------------------------------------------------------------------------
+def test_on_select_copies_picks_and_a_deselecting_click_keeps_the_last(monkeypatch):
+    ss = {}
+    monkeypatch.setattr(mapview.st, "session_state", ss)
+
+    def click(*points):
+        ss[mapview.CHART_KEY] = SimpleNamespace(selection=SimpleNamespace(points=list(points)))
+        mapview.on_map_select()
+        return ss.get(state.MAP_PICK)
+
+    assert click({"x": 1.0, "y": 2.0, "customdata": 5}) == {"kind": "point", "index": 5}
+    assert click() == {"kind": "point", "index": 5}  # Plotly deselects on a second click
+    assert click({"x": 1.0, "y": 2.0, "customdata": 5}) == {"kind": "point", "index": 5}
+    assert click({"x": 0.5, "y": -1.0, "customdata": -1}) == {"kind": "grid", "x": 0.5,
+                                                              "y": -1.0}
+    assert click({"x": 1.0, "y": 2.0, "customdata": [5]}) == {"kind": "point", "index": 5}
+
+
+@pytest.fixture(scope="module")
+def map_data():
+    model, info = checkpoints.load(Z16)
+    test, train = load_dataset("digits", "test"), load_dataset("digits", "train")
+    atlas = load_atlas(atlas_path(info, "umap"), info.id)
+    return mapview.MapData(key=f"{info.id}:umap:test", method="umap", model=model,
+                           atlas=atlas, train=train, test=test,
+                           errors=np.zeros(len(test)), unit="nats")
+
+
+def test_map_figure_adds_only_the_pick_marks_to_the_cached_map(map_data):
+    plain = mapview.map_figure(map_data, None, None)
+    n = len(plain["data"])
+    names = [t.get("name") for t in plain["data"]]
+    assert names[0] == "empty space" and "no data nearby" in names
+    grid = plain["data"][0]
+    assert grid["hoverinfo"] == "none"
+    far = plain["data"][names.index("no data nearby")]
+    assert far["hoverinfo"] == "skip"  # takes no clicks: the grid under it does
+    for t in plain["data"][1:]:  # nothing fades when a point is selected
+        assert t.get("unselected", {}).get("marker", {}).get("opacity", 1) == 1
+    ring = mapview.map_figure(map_data, 7, None)
+    assert len(ring["data"]) == n + 1 and ring["data"][-1]["name"] == "selected"
+    assert np.allclose([ring["data"][-1]["x"][0], ring["data"][-1]["y"][0]],
+                       map_data.atlas.embedding[7])
+    cross = mapview.map_figure(map_data, None, (0.5, 0.5))
+    assert cross["data"][-1]["name"] == "clicked" and cross["data"][-1]["customdata"] == [-1]
+    assert len(mapview.map_figure(map_data, None, None)["data"]) == n  # cache untouched
+    assert "template" not in plain["layout"]
+
+
+# -- pages ----------------------------------------------------------------------------------
+def _page(name, **session):
+    at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
+    for k, v in session.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+def _n(arr) -> int:
+    """Length of a Plotly JSON array, plain or base64-typed ({"dtype", "bdata"})."""
+    if isinstance(arr, dict):
+        import base64
+
+        return len(base64.b64decode(arr["bdata"])) // np.dtype(arr["dtype"]).itemsize
+    return len(arr)
+
+
+def _captions(at) -> list[str]:
+    return [c.value for c in at.caption] + [i.caption for img in at.get("image")
+                                            for i in img.proto.imgs]
+
+
+@pytest.mark.parametrize("method", ["umap", "tsne", "pca"])
+def test_latent_map_click_on_empty_space_says_how_it_was_inverted(method):
+    a = _atlas("digits_vae_z16", method)
+    x, y = a.grid_xy[0]  # top-left corner: far from every point
+    at = _page("1_Latent_map.py", **{"side.model": Z16, "side.projection": method,
+                                     "map.pick": {"kind": "grid", "x": x, "y": y}})
+    assert not at.exception
+    caps = _captions(at)
+    assert "decoder(z)" in caps
+    if method == "tsne":
+        i, _ = a.nearest_point(x, y)
+        assert text.CLICK_NOTES["snap"].format(i=i) in caps
+    else:
+        assert text.CLICK_NOTES[a.inverse] in caps
+    if method == "umap":
+        assert text.FAR_CLICK in caps
+    assert any("Decoded at" in m.value for m in at.markdown)
+
+
+def test_interpolate_by_class_slerp_60_steps_and_path_on_the_map():
+    at = _page("2_Interpolate.py")
+    y = load_dataset("digits", "test").y.numpy()
+    at.selectbox(key="interp.a.class").select("3").run()
+    assert at.session_state["interp.a"] == int(np.flatnonzero(y == 3)[0])
+    at.radio(key="interp.method").set_value("slerp").run()
+    at.slider(key="interp.steps").set_value(60).run()
+    assert not at.exception
+    anim = [c for c in at.get("plotly_chart") if json.loads(c.proto.spec).get("frames")]
+    assert len(json.loads(anim[0].proto.spec)["frames"]) == 60
+    chart = next(c for c in at.get("plotly_chart") if c.key == "interp.chart")
+    path = next(t for t in json.loads(chart.proto.spec)["data"] if t.get("name") == "path")
+    assert _n(path["x"]) == 60
+    assert any("(slerp)" in m.value for m in at.markdown)
+
+
+def test_interpolate_on_a_umap_map_says_the_path_is_approximate():
+    at = _page("2_Interpolate.py", **{"side.model": Z16, "side.projection": "umap"})
+    assert not at.exception
+    assert any(text.PLACED_NOTE[False] in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("method,note", [("umap", "proj_knn"), ("tsne", "proj_snap")])
+def test_sample_page_on_16d_maps_names_the_inverse(method, note):
+    at = _page("3_Sample_prior.py", **{"side.model": Z16, "side.projection": method})
+    assert not at.exception
+    caps = _captions(at)
+    assert text.MANIFOLD_NOTE[note] in caps
+    assert any(text.PLACED_NOTE[False] in c for c in caps)
+
+
+def test_manifold_request_too_large_is_refused_on_the_page():
+    def script():
+        from aecore import checkpoints
+        from ui import prior
+
+        info = checkpoints.read_info(checkpoints.SHIPPED_DIR / "digits_vae_z2.safetensors")
+        prior.manifold_view(info, "identity", n=10_000)
+
+    at = AppTest.from_function(script, default_timeout=60).run()
+    assert not at.exception
+    assert at.error and "10000" in at.error[0].value and not at.get("image")
+
+
+def test_samples_are_reproducible_and_leave_the_global_rng_alone():
+    model, _ = checkpoints.load(Z16)
+    before = torch.random.get_rng_state()
+    z1, x1 = latent.sample_prior(model, 8, seed=3, temperature=0.7)
+    z2, _ = latent.sample_prior(model, 8, seed=3, temperature=0.7)
+    z3, _ = latent.sample_prior(model, 8, seed=4, temperature=0.7)
+    assert torch.equal(before, torch.random.get_rng_state())
+    assert np.array_equal(z1, z2) and not np.allclose(z1, z3)
+    assert x1.shape == (8, 1, 8, 8) and 0 <= x1.min() and x1.max() <= 1
+    # temperature scales the spread of the prior draws around 0 (a VAE's prior is N(0, I))
+    zt, _ = latent.sample_prior(model, 4000, seed=0, temperature=0.5)
+    assert np.std(zt) == pytest.approx(0.5, rel=0.05)
+
+
+@pytest.mark.slow
+def test_knn_inverse_recovers_held_out_codes_better_than_umaps_own():
+    """The measurement behind the UMAP click grid (bench/umap_inverse.py, one model): fit UMAP
+    on 80 % of the test codes, place the other 20 % with umap.transform, map them back."""
+    import umap
+
+    model, _ = checkpoints.load(Z16)
+    codes = latent.encode(model, load_dataset("digits", "test").x).astype(np.float64)
+    perm = np.random.default_rng(0).permutation(len(codes))
+    fit_z, held = codes[perm[:288]], codes[perm[288:]]
+    um = umap.UMAP(n_neighbors=15, min_dist=0.1, random_state=0, n_jobs=1).fit(fit_z)
+    xy = um.transform(held)
+    spread = np.linalg.norm(held - held.mean(0), axis=1).mean()
+
+    def rel(z_hat):
+        return np.linalg.norm(z_hat - held, axis=1).mean() / spread
+
+    err_umap = rel(um.inverse_transform(xy))
+    err_knn = rel(knn_inverse(um.embedding_, fit_z, xy, k=10))
+    assert err_knn < 0.8 * err_umap and err_knn < 0.5  # measured: 0.34 vs 0.57
