@@ -108,15 +108,20 @@ def training(root, epochs: int, repeats: int) -> dict:
     tt.bare_loop(x[:2048], x_eval, 1, 0)  # warm-up
     tt.fit_loop(x[:2048], x_eval, 1, 0)
     best = {"fit": float("inf"), "bare": float("inf")}
+    cpu = {"fit": float("inf"), "bare": float("inf")}
     for r in range(repeats):
         order = [("fit", tt.fit_loop), ("bare", tt.bare_loop)]
         for name, fn in order[::-1] if r % 2 else order:
+            c0 = time.process_time()
             best[name] = min(best[name], fn(x, x_eval, epochs, r))
+            cpu[name] = min(cpu[name], time.process_time() - c0)
     ips = {k: len(x) * epochs / v for k, v in best.items()}
     return {"model": "MLP VAE 784-400-20, batch 128, Adam", "images": len(x),
             "epochs_per_run": epochs, "runs_each": repeats,
             "fit_images_per_s": round(ips["fit"]), "bare_images_per_s": round(ips["bare"]),
-            "fit_over_bare": round(ips["fit"] / ips["bare"], 3)}
+            "fit_over_bare": round(ips["fit"] / ips["bare"], 3),
+            # CPU seconds are less disturbed by other processes on a shared machine
+            "fit_over_bare_by_cpu_time": round(cpu["bare"] / cpu["fit"], 3)}
 
 
 # --- click latency --------------------------------------------------------------------------
@@ -354,7 +359,7 @@ def main() -> None:
     stclient.check_version()
     result = {"machine": machine()}
     runs = {
-        "training": lambda: training(a.root, 1, 2 if a.quick else 3),
+        "training": lambda: training(a.root, 1, 2 if a.quick else 5),
         "click": lambda: click((2000, 10000), 30 if a.quick else 100),
         "cold_start": cold_start,
         "umap_fit": lambda: umap_fit(a.root),
