@@ -8,7 +8,7 @@ The click grid is a ``grid_n x grid_n`` lattice over the map. Each node carries 
 it decodes to: exact for the identity map (2-D latents) and within the plane for PCA; for UMAP
 it is an inverse-distance-weighted mean of the codes of the 10 nearest map points
 (:func:`knn_inverse`, computed once for the whole grid at build time), which recovers held-out
-codes better than umap-learn's ``inverse_transform`` and ~1000 times faster (numbers in
+codes better than umap-learn's ``inverse_transform`` and hundreds of times faster (numbers in
 :data:`UMAP_INVERSE`); t-SNE has no inverse, so its nodes snap to the nearest embedded point.
 """
 from __future__ import annotations

@@ -14,6 +14,7 @@ CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
 AXIS_TITLES = {"identity": ("z₁", "z₂"), "pca": ("PC 1", "PC 2"),
                "umap": ("UMAP 1", "UMAP 2"), "tsne": ("t-SNE 1", "t-SNE 2")}
 GRID_CUSTOMDATA = -1  # customdata of click-grid nodes; data points carry their row index >= 0
+_KEEP = dict(marker=dict(opacity=1))  # "unselected" style: Plotly fades other traces on a click
 
 
 def latent_map(embedding: np.ndarray, labels: np.ndarray, classes: list[str], *,
@@ -90,7 +91,7 @@ def latent_map(embedding: np.ndarray, labels: np.ndarray, classes: list[str], *,
         fig.add_trace(go.Scatter(
             x=path_xy[:, 0], y=path_xy[:, 1], mode="lines+markers", name="path",
             line=dict(color="black", width=2), marker=dict(size=5, color="black"),
-            hoverinfo="skip"))
+            hoverinfo="skip", unselected=_KEEP))
     sel = (selected, emb[selected]) if selected is not None and 0 <= selected < len(emb) else None
     fig.add_traces(pick_markers(sel, clicked_xy))
     xt, yt = AXIS_TITLES.get(method, ("1", "2"))
@@ -122,12 +123,12 @@ def pick_markers(selected: tuple[int, np.ndarray] | None = None,
         out.append(go.Scatter(
             x=[xy[0]], y=[xy[1]], mode="markers", name="selected",
             marker=dict(size=18, symbol="circle-open", color="black", line=dict(width=3)),
-            hoverinfo="skip", customdata=[i]))
+            hoverinfo="skip", customdata=[i], unselected=_KEEP))
     if clicked_xy is not None:
         out.append(go.Scatter(
             x=[clicked_xy[0]], y=[clicked_xy[1]], mode="markers", name="clicked",
             marker=dict(size=16, symbol="x-thin-open", color="black", line=dict(width=3)),
-            hoverinfo="skip", customdata=[GRID_CUSTOMDATA]))
+            hoverinfo="skip", customdata=[GRID_CUSTOMDATA], unselected=_KEEP))
     return out
 
 
@@ -169,7 +170,8 @@ def points_overlay(fig: go.Figure, xy: np.ndarray, *, name: str = "samples",
     """Add extra points (e.g. prior samples placed on the map) on top of a latent map."""
     fig.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=name,
                              marker=dict(size=10, color=color, symbol=symbol,
-                                         line=dict(width=2)), hoverinfo="skip"))
+                                         line=dict(width=2)), hoverinfo="skip",
+                             unselected=_KEEP))
     return fig
 
 
