@@ -80,6 +80,7 @@ def test_ae_samples_come_from_fitted_gaussian_and_16d_manifold_uses_the_map():
     assert not at.exception
     caps = [i.caption for img in at.get("image") for i in img.proto.imgs]
     assert any("fitted to the training codes" in c for c in caps)
+    assert any("no generator" in i.value for i in at.info)
     assert any("map's plane" in c for c in caps)
 
 

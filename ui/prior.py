@@ -97,5 +97,6 @@ def manifold_view(info: CheckpointInfo, method: str, n: int | None = None) -> No
     except RequestTooLarge as exc:
         st.error(str(exc), icon=":material/block:")
         return
-    st.image(images.tile(x, ncol=n, cell=max(20, 560 // n), pad=1), width="content",
+    h = x.shape[-1]  # cells a whole multiple of the image size keep every pixel square
+    st.image(images.tile(x, ncol=n, cell=max(h, 560 // n // h * h), pad=1), width="content",
              caption=text.MANIFOLD_NOTE[note])
