@@ -155,9 +155,10 @@ decay** regularise. Watch the test loss: if it rises while the training loss fal
 is overfitting.
 """
 
-DIVERGED = ("Training stopped: {message}. The weights jumped so far that the loss blew up, "
-            "and nothing was saved. Lower the learning rate (1e-3 is a safe start) and train "
-            "again.")
+DIVERGED = ("Training stopped: {message}. Each step moved the weights so far that the loss "
+            "blew up instead of going down (a learning rate that is too large overshoots the "
+            "valley it should descend into), so nothing was saved. Start again with a smaller "
+            "learning rate.")
 
 FORMULA_ANNEAL = r"\beta_t = \beta\cdot w(t),\qquad w_{\text{linear}}(t) = \min\!\Big(1, \frac{t+1}{k}\Big),\qquad w_{\text{cyclical}}(t) = \min\!\Big(1, \frac{(t \bmod k) + 1}{\lceil k/2 \rceil}\Big)"
 FORMULA_DAE = r"\tilde{x} = \mathrm{corrupt}(x),\qquad \mathcal{L} = \mathcal{L}_{\text{recon}}\big(x,\ \mathrm{dec}(\mathrm{enc}(\tilde{x}))\big)"
@@ -190,7 +191,8 @@ measures exactly that.
 METRICS = {
     "recon": ("Reconstruction error", "low", "How far x̂ is from x (nats per image).",
               r"\frac{1}{N}\sum_n \mathrm{BCE}(x_n, \hat x_n)"),
-    "kl": ("KL (nats/image)", "low", "How far the posteriors are from the prior (0 for an AE).",
+    "kl": ("KL (nats/image)", "none",
+           "How far the posteriors are from the prior (0 for an AE): a cost, not a score.",
            FORMULA_KL),
     "path_ratio": ("Interpolation path ratio", "low",
                    "Detour of decoded frames along straight latent lines; 1 = perfectly even.",
@@ -210,11 +212,12 @@ METRICS = {
 }
 
 BETA_SWEEP = """
-**β** weighs the KL term. With β = 0.1 the model behaves almost like a plain AE: sharp
-reconstructions, codes spread far from the origin. β = 1 is the true ELBO. With β = 4 the pull
-towards N(0, I) wins outright on these small 8×8 digits: every posterior collapses onto the
-prior (KL ≈ 0), all codes sit at the origin and the decoder draws one average blob whatever
-the input: **posterior collapse**. KL annealing (Train page) is one remedy.
+**β** weighs the KL term (the same 2-D VAE trained four times). With β = 0.1 the model behaves
+almost like a plain AE: sharp reconstructions, codes spread wider. β = 1 is the true ELBO. At
+β = 2 every nat of information in z costs twice as much, so the codes squeeze together, classes
+start to merge and samples blur. At β = 4 the pull towards N(0, I) wins outright on these small
+8×8 digits: every posterior collapses onto the prior (KL ≈ 0), all codes sit at the origin and
+the decoder draws one average blob whatever the input: **posterior collapse**.
 """
 
 ANOMALIES = """
@@ -238,9 +241,34 @@ FORMULA_PSNR = r"\mathrm{PSNR}(x, y) = 10\log_{10}\frac{1}{\tfrac{1}{D}\sum_i (x
 
 AE_VS_PCA = """
 **PCA** is the best *linear* autoencoder: with k components it finds the k-dimensional plane
-that keeps the most variance, and no linear encoder/decoder pair does better (Baldi & Hornik,
-1989). An autoencoder with nonlinear layers can bend its 2-D "plane" through pixel space. Below,
-both squeeze every test image to **two numbers** and rebuild it; the map on the left is the
-PCA plane, the one on the right the autoencoder's latent space, and each title gives the
-reconstruction error in the same unit.
+that keeps the most variance, and no linear encoder/decoder pair has a lower squared error
+(Baldi & Hornik, 1989). An autoencoder with nonlinear layers can bend its 2-D "plane" through
+pixel space. Below, both squeeze every test image to **two numbers** and rebuild it; the map on
+the left is the PCA plane, the one on the right the autoencoder's latent space, and the table
+gives the reconstruction error of each in two units.
 """
+
+# --- AE vs VAE, anomalies, denoising, AE vs PCA: extra texts (issue 5) ---------------------
+DIAGRAM_LEGEND = ("encoder (blue) → bottleneck z (red) → decoder (green); bar height grows "
+                  "with layer width")
+HOME_DIAGRAM = ("The default model, **digits_vae_z2**, layer by layer: 64 pixels in, two "
+                "hidden layers, a 2-number code z, and the mirror image back out.")
+FORMULA_ANOMALY = r"s(x) = \mathcal{L}_{\text{recon}}\big(x, \mathrm{dec}(\mathrm{enc}(x))\big),\qquad \text{flag } x \iff s(x) > \tau"
+FORMULA_AUC = r"\mathrm{AUC} = P\big(s(x_{\text{anomaly}}) > s(x_{\text{normal}})\big),\qquad \mathrm{TPR}(\tau) = P(s > \tau \mid \text{anomaly}),\ \ \mathrm{FPR}(\tau) = P(s > \tau \mid \text{normal})"
+HELD_OUT = """
+This AE was trained on the training digits **with every {cls} removed**, then scores all test images.
+If reconstruction error is a good anomaly score, the {cls}s (which it never saw) get higher errors
+than the other digits. The **ROC curve** sweeps the threshold τ: each point is the share of {cls}s
+caught (true positive rate) against the share of other digits wrongly flagged (false positive
+rate). The area under it (**AUC**) is the chance that a random {cls} scores higher than a random
+other digit: 0.5 is guessing, 1 is perfect.
+"""
+HELD_OUT_HIST = "Reconstruction error of the test {cls}s (never seen) and of the other digits."
+DENOISE_CURVE = ("Average PSNR over the test set as the noise grows. The denoising AE was "
+                 "trained at one level of Gaussian noise (std {level:g}); the dotted line marks "
+                 "it. At low noise both autoencoders lose to the noisy input itself: their own "
+                 "reconstruction error is larger than the noise.")
+FORMULA_PCA = r"\hat{x} = m + W W^{\top}(x - m),\qquad W \in \mathbb{R}^{D \times k}:\ \text{the top } k \text{ principal directions of the training pixels}"
+PCA_RECON = ("Top: test images. Middle: rebuilt from 2 PCA numbers. Bottom: rebuilt from the "
+             "autoencoder's 2 latent numbers.")
+BETA_PRIOR = "Prior samples z ~ N(0, I) of the β = {beta:g} model, decoded."
