@@ -51,6 +51,7 @@ async def student(k: int, port: int, args, t_end: float, out: dict) -> None:
         await s.connect()
         run = await s.open_page("Latent_map")
         out["page_load_s"].append(run.seconds)
+        out["loaded_at"].append(time.perf_counter())
         if not run.ok or s.chart is None:
             out["errors"].append(f"session {k}: the map page did not load ({run.exceptions})")
             return
@@ -62,6 +63,7 @@ async def student(k: int, port: int, args, t_end: float, out: dict) -> None:
                 break
             run, ok = await s.click_map(rng)
             out["click_s"].append(run.seconds)
+            out["click_at"].append(time.perf_counter())
             if not ok:
                 out["errors"].append(f"session {k}: click failed: status {run.status}, "
                                      f"exceptions {run.exceptions[:1]}, captions {run.captions}")
@@ -116,6 +118,36 @@ async def trainer(port: int, args, t_end: float, out: dict) -> None:
         await s.close()
 
 
+def _busy_cpu_s() -> float:
+    """CPU seconds all processes on this machine have used since boot (``/proc/stat``)."""
+    f = open("/proc/stat").readline().split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, f[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu_s(pid: int) -> float:
+    """CPU seconds of a process, its reaped children and its live children (the training
+    workers are children of the server)."""
+    tck = os.sysconf("SC_CLK_TCK")
+
+    def own(p, reaped=True):
+        f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12]) + (int(f[13]) + int(f[14]) if reaped else 0)) / tck
+
+    total = own(pid)
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            kids = open(f"/proc/{pid}/task/{task}/children").read().split()
+        except OSError:
+            continue
+        for kid in kids:
+            try:
+                total += own(int(kid))
+            except OSError:
+                pass
+    return total
+
+
 async def sample_rss(server: stclient.Server, t_end: float, out: dict) -> None:
     """Server RSS every second."""
     while time.perf_counter() < t_end:
@@ -125,6 +157,7 @@ async def sample_rss(server: stclient.Server, t_end: float, out: dict) -> None:
 
 async def main_async(args, server: stclient.Server) -> dict:
     out = {"page_load_s": [], "click_s": [], "errors": [], "train_poll_s": [],
+           "click_at": [], "loaded_at": [],
            "train_started": 0, "train_finished": 0, "rss_mb": [], "points": None}
     rss_idle = server.rss_mb
     # one warm-up visit loads the shared caches (model, map, data), as the lecturer's own tab
@@ -142,19 +175,36 @@ async def main_async(args, server: stclient.Server) -> dict:
         tasks.append(trainer(server.port, args, t_end, out))
     tasks.append(sample_rss(server, t_end + 5, out))
     load0 = os.getloadavg()
+    busy0, server0, client0 = _busy_cpu_s(), _tree_cpu_s(server.proc.pid), time.process_time()
     await asyncio.gather(*tasks)
     wall = time.perf_counter() - t0
+    busy = _busy_cpu_s() - busy0
+    server_cpu = _tree_cpu_s(server.proc.pid) - server0
+    client_cpu = time.process_time() - client0
     await asyncio.sleep(5)  # sessions closed: what stays
     rss_end = server.rss_mb
     clicks = np.array(out["click_s"]) * 1e3
     pct = (lambda q: round(float(np.percentile(clicks, q)), 1)) if len(clicks) else (
         lambda q: None)
+    # once every session has loaded its page: the steady state of a class at work
+    all_in = max(out["loaded_at"]) if out["loaded_at"] else t0
+    steady = clicks[np.array(out["click_at"]) - clicks / 1e3 > all_in] if len(clicks) else clicks
+    minutes = {}
+    for t, c in zip(out["click_at"], clicks):
+        minutes.setdefault(int((t - t0) // 60), []).append(c)
     return {
         "sessions": args.sessions, "interval_s": args.interval, "duration_s": args.duration,
         "map_points": out["points"], "clicks": len(clicks), "errors": len(out["errors"]),
         "error_examples": out["errors"][:5],
         "click_ms": {"p50": pct(50), "p95": pct(95), "p99": pct(99),
                      "max": round(float(clicks.max()), 1) if len(clicks) else None},
+        "click_ms_after_all_pages_loaded": {
+            "after_s": round(all_in - t0, 1), "clicks": int(len(steady)),
+            "p50": round(float(np.median(steady)), 1) if len(steady) else None,
+            "p95": round(float(np.percentile(steady, 95)), 1) if len(steady) else None},
+        "click_ms_p50_p95_per_minute": {
+            m: [round(float(np.median(v)), 1), round(float(np.percentile(v, 95)), 1)]
+            for m, v in sorted(minutes.items())},
         "clicks_per_s": round(len(clicks) / wall, 2),
         "page_load_s": {"p50": round(float(np.median(out["page_load_s"])), 2),
                         "max": round(float(max(out["page_load_s"])), 2)}
@@ -168,6 +218,13 @@ async def main_async(args, server: stclient.Server) -> dict:
                           "after_sessions_closed": round(rss_end, 1),
                           "growth_under_load": round(max(out["rss_mb"]) - rss_warm, 1),
                           "growth_kept": round(rss_end - rss_warm, 1)},
+        # where the machine's CPU went during the test, in cores (2 = all of it): the
+        # server with its training worker, these 41 clients, and everything else running here
+        "cpu_cores_used": {"server_and_training_worker": round(server_cpu / wall, 2),
+                           "load_test_clients": round(client_cpu / wall, 2),
+                           "other_processes": round((busy - server_cpu - client_cpu) / wall, 2),
+                           "idle": round((os.cpu_count() * wall - busy) / wall, 2)},
+        "nice": args.nice,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "load_avg_before": [round(x, 2) for x in load0],
                     "load_avg_after": [round(x, 2) for x in os.getloadavg()]},
@@ -185,11 +242,19 @@ def main() -> None:
     p.add_argument("--train-epochs", type=int, default=300,
                    help="epochs of the live training run (0 or --no-train: none)")
     p.add_argument("--no-train", dest="train_epochs", action="store_const", const=0)
+    p.add_argument("--nice", type=int, default=0,
+                   help="run the server, its training workers and the clients at this nice "
+                        "value (negative: ahead of other work on a shared machine; needs root)")
+    p.add_argument("--app-dir", default=str(ROOT),
+                   help="checkout to serve (e.g. a clean clone, so edits made meanwhile in "
+                        "this tree cannot reload modules under the running server)")
     args = p.parse_args()
     stclient.check_version()
+    if args.nice:
+        os.setpriority(os.PRIO_PROCESS, 0, args.nice)  # the server inherits it
     with tempfile.TemporaryDirectory() as tmp:
         env = {"LATENTLAB_USER_DIR": f"{tmp}/user", "LATENTLAB_CACHE_DIR": f"{tmp}/cache"}
-        with stclient.Server(ROOT, env, log=f"{tmp}/server.log") as server:
+        with stclient.Server(args.app_dir, env, log=f"{tmp}/server.log") as server:
             result = asyncio.run(main_async(args, server))
             log = Path(f"{tmp}/server.log").read_text()
         result["server_log_tracebacks"] = log.count("Traceback")
