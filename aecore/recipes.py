@@ -133,6 +133,8 @@ _T = TrainConfig(epochs=300, lr=1e-3)
 SHIPPED.update({
     "digits_bvae_b0.1_z2": Recipe(VAEConfig(latent_dim=2, hidden=_H, beta=0.1), _T,
                                   notes="beta-VAE sweep: beta 0.1 (weak KL pull)."),
+    "digits_bvae_b2_z2": Recipe(VAEConfig(latent_dim=2, hidden=_H, beta=2.0), _T,
+                                notes="beta-VAE sweep: beta 2 (codes squeezed, classes merge)."),
     "digits_bvae_b4_z2": Recipe(VAEConfig(latent_dim=2, hidden=_H, beta=4.0), _T,
                                 notes="beta-VAE sweep: beta 4 (strong KL pull)."),
     "digits_dae_z16": Recipe(DAEConfig(latent_dim=16, hidden=_H, noise="gaussian",

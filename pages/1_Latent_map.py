@@ -2,11 +2,13 @@
 import streamlit as st
 
 from aecore.errors import LatentLabError
-from ui import mapview, shell, text
+from ui import explain, mapview, shell, text
 
 sel = shell.page_setup("Latent map", icon=":material/scatter_plot:")
 st.title("Latent map")
 st.markdown(text.LATENT_MAP)
+explain.formulas_and_models([text.FORMULA_AE, text.FORMULA_ELBO, text.FORMULA_KL,
+                             text.FORMULA_REPARAM], [sel.info])
 if sel.info is None:
     st.stop()
 try:

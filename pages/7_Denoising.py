@@ -1,16 +1,17 @@
 """Denoising: noisy input -> plain AE -> denoising AE, with PSNR."""
 import streamlit as st
 
-from ui import lessons, shell, text
+from ui import explain, lessons, shell, text
 
 shell.page_setup("Denoising", icon=":material/auto_fix_high:")
 st.title("Denoising")
 st.markdown(text.DENOISING)
-with st.expander("The formulas", icon=":material/function:"):
-    st.latex(text.FORMULA_PSNR)
 plain, dae = lessons.shipped("digits_ae_z16"), lessons.shipped("digits_dae_z16")
+explain.formulas_and_models([text.FORMULA_DAE, text.FORMULA_AE, text.FORMULA_PSNR],
+                            [plain, dae], label="The formulas and the models")
 if plain is None or dae is None:
     st.error("The shipped digits_ae_z16 and digits_dae_z16 models are missing: run "
-             "`python -m aecore rebuild-shipped`.", icon=":material/error:")
+             "`python -m aecore rebuild-shipped digits_ae_z16 digits_dae_z16`.",
+             icon=":material/error:")
     st.stop()
 lessons.denoise_view(plain, dae)

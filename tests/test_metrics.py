@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -55,6 +57,44 @@ def test_knn_trustworthiness_psnr_and_roc_on_known_cases():
     assert metrics.psnr(x, x + 0.1) == pytest.approx([20.0, 20.0])
     _, _, auc = metrics.anomaly_roc([1, 2, 3, 10, 11], [0, 0, 0, 1, 1])
     assert auc == 1.0
+    _, _, auc = metrics.anomaly_roc([1, 2, 3, 10, 11], [1, 1, 1, 0, 0])
+    assert auc == 0.0  # the score ranks backwards
+    with pytest.raises(ValueError, match="both"):
+        metrics.anomaly_roc([1, 2], [0, 0])
+
+
+def test_image_errors_and_pca_error_on_known_cases():
+    x = np.zeros((3, 1, 2, 2))
+    bce, sse = metrics.image_errors(x, x + 0.5)
+    assert bce == pytest.approx(4 * np.log(2)) and sse == pytest.approx(1.0)
+    assert metrics.image_errors(x, x)[1] == 0.0
+    rng = np.random.default_rng(0)
+    plane = rng.uniform(0.2, 0.8, size=(50, 2)) @ np.array([[1, 0, 0, 0], [0, 1, 0, 0]]) * 0.9
+    x = (plane + 0.05).reshape(50, 1, 2, 2)  # images on a 2-D affine plane: PCA is exact
+    assert metrics.pca_reconstruction_error(x, x, 2, "mse") == pytest.approx(0.0, abs=1e-10)
+    assert metrics.pca_reconstruction_error(x, x, 1, "mse") > 1e-3
+
+
+def test_evenness_rejects_and_skips_degenerate_input():
+    with pytest.raises(ValueError):
+        metrics.interpolation_evenness(lambda z: z, np.zeros((1, 2)))
+    path, jump = metrics.interpolation_evenness(lambda z: np.zeros((len(z), 4)),
+                                                np.eye(3), pairs=5)
+    assert np.isnan(path) and np.isnan(jump)  # a constant decoder: every pair is skipped
+
+
+def test_metrics_are_deterministic_under_a_seed(digits):
+    train, test = digits
+    vae = _load("digits_ae_z2")
+    assert (metrics.hole_rate(vae, train, test, n=200, seed=3)
+            == metrics.hole_rate(vae, train, test, n=200, seed=3))
+    codes = latent.encode(vae, test.x)
+    dec = lambda z: latent.decode(vae, z)  # noqa: E731
+    a = metrics.interpolation_evenness(dec, codes, pairs=10, seed=1)
+    assert a == metrics.interpolation_evenness(dec, codes, pairs=10, seed=1)
+    assert a != metrics.interpolation_evenness(dec, codes, pairs=10, seed=2)
+    with pytest.raises(ValueError, match="rows"):
+        metrics.scoreboard(vae, train, test, np.zeros((10, 2)))
 
 
 def test_shipped_vae_is_smoother_and_has_fewer_holes_than_the_ae(digits):
@@ -73,6 +113,45 @@ def test_shipped_vae_is_smoother_and_has_fewer_holes_than_the_ae(digits):
     assert ae.kl == 0 and vae.kl > 1
     again = metrics.scoreboard(_load("digits_vae_z2"), train, test, np.zeros((360, 2)), seed=0)
     assert again.hole_rate == vae.hole_rate and again.path_ratio == vae.path_ratio
+
+
+def test_shipped_beta_sweep_trades_kl_for_reconstruction(digits):
+    test = digits[1]
+    kl, recon, spread = [], [], []
+    for name in ("digits_bvae_b0.1_z2", "digits_vae_z2", "digits_bvae_b2_z2",
+                 "digits_bvae_b4_z2"):
+        model = _load(name)
+        r, k = metrics.recon_kl(model, test)
+        recon.append(r)
+        kl.append(k)
+        spread.append(latent.encode(model, test.x).std())
+    # measured KL 6.15, 3.35, 1.39, 0.00; recon 20.4, 20.7, 23.8, 27.2; code spread 1.2 -> 0.01
+    assert kl == sorted(kl, reverse=True) and kl[-1] < 0.05
+    assert recon[0] < recon[2] < recon[3]
+    assert spread[-1] < 0.05 < spread[2] < spread[0]
+
+
+def test_exclude_class_leaves_the_class_out_of_training_only(digits, tmp_path, monkeypatch):
+    from aecore import recipes
+    from aecore.models import AEConfig
+    from aecore.train import TrainConfig
+
+    seen = {}
+    real_fit = recipes.fit
+
+    def spy(model, data, cfg, **kw):
+        seen["train"], seen["test"] = data.train.y.numpy(), data.test.y.numpy()
+        return real_fit(model, data, cfg, **kw)
+
+    monkeypatch.setattr(recipes, "fit", spy)
+    r = recipes.Recipe(AEConfig(latent_dim=2, hidden=(16,)), TrainConfig(epochs=1),
+                       exclude_class=3)
+    _, _, path = recipes.train_and_save(r, tmp_path / "no3.safetensors", splits=None)
+    assert 3 not in seen["train"] and len(seen["train"]) == (digits[0].y != 3).sum()
+    assert (seen["test"] == 3).sum() == (digits[1].y == 3).sum()  # the test split is whole
+    assert checkpoints.read_info(path).meta["exclude_class"] == 3
+    assert checkpoints.read_info(
+        checkpoints.SHIPPED_DIR / "digits_ae_no7_z16.safetensors").meta["exclude_class"] == 7
 
 
 def test_denoising_ae_beats_plain_ae_on_noisy_input(digits):
@@ -123,3 +202,37 @@ def test_anomaly_threshold_changes_what_is_flagged():
     now = [c.value for c in at.caption if "above the threshold" in c.value][0]
     assert first != now and now.startswith("359 of 360") or now.startswith("360 of 360")
     assert at.metric[0].label == "ROC-AUC" and float(at.metric[0].value) > 0.75
+
+
+def test_beta_slider_shows_posterior_collapse_at_beta_4():
+    at = AppTest.from_file(str(ROOT / "pages" / "5_AE_vs_VAE.py"), default_timeout=120).run()
+    s = at.select_slider(key="cmp.beta")
+    assert list(s.options) == ["0.1", "1.0", "2.0", "4.0"] and s.value == 1.0
+    kl = lambda: float(at.dataframe[1].value.set_index("metric").loc["KL (nats/image)", "value"])  # noqa: E731
+    assert kl() == pytest.approx(3.35, abs=0.01)
+    s.set_value(4.0).run()
+    assert not at.exception and kl() < 0.05
+    assert any("β = 4" in i.caption for img in at.get("image") for i in img.proto.imgs)
+
+
+def test_denoising_and_pca_pages_show_their_numbers():
+    at = AppTest.from_file(str(ROOT / "pages" / "7_Denoising.py"), default_timeout=120).run()
+    assert not at.exception
+    avg = next(m.value for m in at.markdown if m.value.startswith("**Average PSNR"))
+    noisy, plain, dae = (float(v) for v in re.findall(r"([\d.]+) dB", avg))
+    assert dae > plain + 2 and dae > noisy + 2  # measured 18.2 vs 13.4 vs 13.0 dB
+    at.selectbox(key="den.kind").set_value("masking").run()
+    assert not at.exception
+    at = AppTest.from_file(str(ROOT / "pages" / "8_AE_vs_PCA.py"), default_timeout=120).run()
+    table = at.dataframe[0].value
+    assert (table.iloc[:, 2] < table.iloc[:, 1]).all()  # the AE beats PCA in both units
+
+
+def test_home_and_latent_map_open_with_formulas_and_a_model_diagram():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception and len(at.latex) >= 2
+    assert any("digits_vae_z2" in c.value for c in at.caption)  # the diagram's caption
+    at = AppTest.from_file(str(ROOT / "pages" / "1_Latent_map.py"), default_timeout=120).run()
+    assert not at.exception
+    exp = [e for e in at.expander if e.label == "The formulas and the model"]
+    assert exp and len(exp[0].get("latex")) == 4 and exp[0].get("plotly_chart")

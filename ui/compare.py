@@ -8,7 +8,7 @@ from aecore import latent, metrics
 from aecore.checkpoints import CheckpointInfo
 from aecore.project import methods_for
 
-from . import cache, figures, images, shell, text
+from . import cache, explain, figures, images, shell, text
 from .mapview import pick_from_event
 
 PICK = "cmp.pick"  # test index selected in either map (linked selection)
@@ -63,9 +63,7 @@ def side_by_side(left: CheckpointInfo, right: CheckpointInfo) -> None:
         model = cache.load_model(str(info.path), info.id)
         atlas = cache.atlas(info, _method(info))
         with col:
-            st.markdown(f"**{info.name}**")
-            st.plotly_chart(figures.model_diagram(model.layer_sizes()), key=key + ".diagram",
-                            config={"displayModeBar": False})
+            explain.model_diagram(info, key=key + ".diagram", height=130)
             fig = figures.latent_map(atlas.embedding, test.y.numpy(), test.classes,
                                      method=_method(info), selected=i, height=380)
             st.plotly_chart(fig, key=key, on_select=lambda k=key: _on_select(k),
@@ -74,8 +72,9 @@ def side_by_side(left: CheckpointInfo, right: CheckpointInfo) -> None:
             rec = cache.reconstruct_one(model, x)
             err = float(cache.recon_errors(str(info.path), info.id)[i])
             c1, c2 = st.columns(2)
-            c1.image(images.enlarge(x.numpy(), 120), caption=f"image {i}")
-            c2.image(images.enlarge(rec, 120), caption=f"reconstruction · {err:.1f} nats")
+            c1.image(images.enlarge(x.numpy(), 120), caption=f"image {i}", width=120)
+            c2.image(images.enlarge(rec, 120), caption=f"reconstruction · {err:.1f} nats",
+                     width=120)
 
 
 def interpolations(left: CheckpointInfo, right: CheckpointInfo, steps: int = 12) -> None:
@@ -111,8 +110,10 @@ def scoreboard_table(left: CheckpointInfo, right: CheckpointInfo) -> None:
     rows = []
     for key, (label, better, expl, _) in text.METRICS.items():
         a, b = sl[key], sr[key]
-        win = "" if np.isclose(a, b) else (left.name if (a < b) == (better == "low")
-                                           else right.name)
+        if better not in ("low", "high") or np.isclose(a, b):
+            win = ""  # a cost like KL has no winner; equal values neither
+        else:
+            win = left.name if (a < b) == (better == "low") else right.name
         rows.append({"metric": label, left.name: round(a, 3), right.name: round(b, 3),
                      "better": win, "what it means": expl})
     st.dataframe(rows, hide_index=True, width="stretch")
@@ -120,3 +121,28 @@ def scoreboard_table(left: CheckpointInfo, right: CheckpointInfo) -> None:
         for label, _, _, formula in text.METRICS.values():
             st.markdown(f"**{label}**")
             st.latex(formula)
+
+
+def beta_sweep(infos: list[CheckpointInfo], dataset: str) -> None:
+    """The shipped beta sweep (2-D VAEs differing only in beta): a slider, the map, the
+    scoreboard and prior samples of the chosen beta. Draws nothing without two or more."""
+    sweep = {i.model_config.beta: i for i in infos if i.shipped and (
+        i.name.startswith(f"{dataset}_bvae_b") or i.name == f"{dataset}_vae_z2")}
+    if len(sweep) < 2:
+        return
+    st.subheader("What β does")
+    st.markdown(text.BETA_SWEEP)
+    betas = sorted(sweep)
+    beta = st.select_slider("β", betas, value=1.0 if 1.0 in sweep else betas[0],
+                            key="cmp.beta")
+    info = sweep[beta]
+    test = cache.model_splits(info)[1]
+    c1, c2 = st.columns([3, 2])
+    c1.plotly_chart(figures.latent_map(cache.atlas(info, "identity").embedding, test.y.numpy(),
+                                       test.classes, height=420), key="cmp.beta.map")
+    s = scores(str(info.path), info.id, "identity")
+    c2.dataframe([{"metric": text.METRICS[k][0], "value": round(v, 3)} for k, v in s.items()],
+                 hide_index=True, width="stretch")
+    model = cache.load_model(str(info.path), info.id)
+    c2.image(images.tile(latent.sample_prior(model, 24, seed=0)[1], ncol=8, cell=36),
+             caption=text.BETA_PRIOR.format(beta=beta), width="stretch")

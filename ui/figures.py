@@ -6,7 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 __all__ = ["CLASS_COLORS", "AXIS_TITLES", "latent_map", "GRID_CUSTOMDATA", "frames_animation",
-           "points_overlay", "loss_curves", "model_diagram", "histogram", "roc_curve"]
+           "points_overlay", "pick_markers", "loss_curves", "model_diagram", "histogram",
+           "roc_curve", "histograms", "level_curves"]
 
 # Plotly's D3 category palette: 10 distinguishable hues, one per class
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -260,4 +261,34 @@ def roc_curve(fpr: np.ndarray, tpr: np.ndarray, auc: float, height: int = 320) -
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
                       xaxis_title="false positive rate", yaxis_title="true positive rate",
                       legend=dict(x=0.5, y=0.1))
+    return fig
+
+
+def histograms(groups: dict[str, np.ndarray], *, unit: str = "nats",
+               height: int = 300) -> go.Figure:
+    """Overlaid, normalised histograms of per-image scores, one per named group (e.g. the
+    held-out class against the rest), sharing the same bins."""
+    allv = np.concatenate([np.asarray(v, float) for v in groups.values()])
+    size = (allv.max() - allv.min()) / 30 or 1.0
+    fig = go.Figure([go.Histogram(x=v, name=name, histnorm="probability", opacity=0.6,
+                                  xbins=dict(start=allv.min(), end=allv.max() + size, size=size),
+                                  marker_color=CLASS_COLORS[k % 10])
+                     for k, (name, v) in enumerate(groups.items())])
+    fig.update_layout(barmode="overlay", height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis_title=f"reconstruction error ({unit} per image)",
+                      yaxis_title="share of images", legend=dict(x=0.7, y=0.95))
+    return fig
+
+
+def level_curves(x: np.ndarray, series: dict[str, np.ndarray], *, x_title: str, y_title: str,
+                 mark_x: float | None = None, height: int = 300) -> go.Figure:
+    """One line per named series against a shared x (e.g. PSNR against noise level), with an
+    optional dotted vertical line at ``mark_x``."""
+    fig = go.Figure([go.Scatter(x=x, y=y, name=name, mode="lines+markers",
+                                line=dict(color=CLASS_COLORS[k % 10], width=3))
+                     for k, (name, y) in enumerate(series.items())])
+    if mark_x is not None:
+        fig.add_vline(x=mark_x, line=dict(color="#555", width=1, dash="dot"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=x_title,
+                      yaxis_title=y_title, legend=dict(orientation="h", y=-0.25))
     return fig

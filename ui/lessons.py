@@ -51,18 +51,23 @@ def held_out_roc(path: str, checkpoint_id: str, cls: int):
     errs = cache.recon_errors(path, checkpoint_id)
     y = cache.model_splits(info)[1].y.numpy()
     fpr, tpr, auc = metrics.anomaly_roc(errs, y == cls)
-    return fpr, tpr, auc, float(errs[y == cls].mean()), float(errs[y != cls].mean())
+    return fpr, tpr, auc, errs[y == cls], errs[y != cls]
 
 
 def held_out_view(info: CheckpointInfo) -> None:
-    """The held-out-class experiment: ROC curve and AUC."""
-    cls = info.meta.get("exclude_class")
-    fpr, tpr, auc, m_in, m_out = held_out_roc(str(info.path), info.id, int(cls))
-    c1, c2 = st.columns([3, 2])
-    c1.plotly_chart(figures.roc_curve(fpr, tpr, auc), key="anom.roc")
-    c2.metric("ROC-AUC", f"{auc:.3f}", help="0.5 = chance, 1 = perfect separation.")
-    c2.markdown(f"Mean reconstruction error: **{m_in:.1f}** nats on the {cls}s it never saw, "
-                f"**{m_out:.1f}** on the other digits.")
+    """The held-out-class experiment: error histograms of the class vs the rest, ROC, AUC."""
+    cls = int(info.meta["exclude_class"])
+    fpr, tpr, auc, e_in, e_out = held_out_roc(str(info.path), info.id, cls)
+    st.markdown(text.HELD_OUT.format(cls=cls))
+    c1, c2, c3 = st.columns([5, 5, 3])
+    unit = text.UNITS[info.model_config.recon_loss]
+    c1.plotly_chart(figures.histograms({f"{cls}s (never seen)": e_in, "other digits": e_out},
+                                       unit=unit), key="anom.held.hist")
+    c1.caption(text.HELD_OUT_HIST.format(cls=cls))
+    c2.plotly_chart(figures.roc_curve(fpr, tpr, auc), key="anom.roc")
+    c3.metric("ROC-AUC", f"{auc:.3f}", help="0.5 = chance, 1 = perfect separation.")
+    c3.markdown(f"Mean reconstruction error: **{e_in.mean():.1f}** {unit} on the {cls}s it "
+                f"never saw, **{e_out.mean():.1f}** on the other digits.")
 
 
 @st.cache_data(max_entries=16, show_spinner="Denoising the test set…")
@@ -93,42 +98,62 @@ def denoise_view(plain: CheckpointInfo, dae: CheckpointInfo) -> None:
     labels = ["clean x", "noisy input", f"plain AE ({plain.name})", f"denoising AE ({dae.name})"]
     for col, img, lab in zip(cols, [x.numpy(), noisy.numpy(), *outs], labels):
         p = metrics.psnr(x.numpy(), img)[0]
-        col.image(images.enlarge(img[0], 150),
+        col.image(images.enlarge(img[0], 150), width=150,
                   caption=lab + ("" if lab == "clean x" else f" · PSNR {p:.1f} dB"))
     a = denoise_scores(str(plain.path), plain.id, str(dae.path), dae.id, kind, float(level))
     st.markdown(f"**Average PSNR over the {len(test)} test images** at this noise: noisy "
                 f"{a[0]:.1f} dB → plain AE {a[1]:.1f} dB → denoising AE **{a[2]:.1f} dB**.")
+    levels = np.round(np.arange(0.05, 0.81, 0.05), 2)
+    curves = np.array([denoise_scores(str(plain.path), plain.id, str(dae.path), dae.id, kind,
+                                      float(lv)) for lv in levels])  # (L, 3) dB
+    trained = dae.model_config.noise_level if dae.model_config.noise == kind else None
+    st.plotly_chart(figures.level_curves(
+        levels, {"noisy input": curves[:, 0], "plain AE": curves[:, 1],
+                 "denoising AE": curves[:, 2]},
+        x_title=f"{kind} noise level", y_title="mean PSNR (dB)", mark_x=trained),
+        key="den.curve")
+    st.caption(text.DENOISE_CURVE.format(level=dae.model_config.noise_level))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def pca_vs_ae(path: str, checkpoint_id: str) -> tuple[float, float, np.ndarray]:
-    """Test reconstruction error of 2-D PCA and of a 2-D model, and PCA's 2-D map."""
+def pca_vs_ae(path: str, checkpoint_id: str) -> dict:
+    """Test reconstruction errors (BCE nats and summed squared error per image) of a 2-D PCA
+    of the pixels and of a 2-D model, PCA's 2-D map, and both reconstructions of 12 images."""
     from sklearn.decomposition import PCA
 
     info = next(i for i in cache.list_models()[0] if i.id == checkpoint_id)
     train, test = cache.model_splits(info)
-    kind = info.model_config.recon_loss
-    pca_err = metrics.pca_reconstruction_error(train.x.numpy(), test.x.numpy(), 2, kind)
-    ae_err = float(cache.recon_errors(path, checkpoint_id).mean())
-    emb = PCA(2, random_state=0).fit(train.x.flatten(1).numpy()).transform(
-        test.x.flatten(1).numpy())
-    return pca_err, ae_err, emb
+    tr, te = train.x.numpy(), test.x.numpy()
+    pca = PCA(2, random_state=0).fit(tr.reshape(len(tr), -1))
+    emb = pca.transform(te.reshape(len(te), -1))  # (N, 2)
+    pca_rec = np.clip(pca.inverse_transform(emb), 0, 1).reshape(te.shape)
+    ae_rec = cache.load_model(path, checkpoint_id).reconstruct(test.x).detach().numpy()
+    errs = [metrics.image_errors(te, r) for r in (pca_rec, ae_rec)]  # [(bce, sse)] x 2
+    return {"bce": (errs[0][0], errs[1][0]), "sse": (errs[0][1], errs[1][1]),
+            "embedding": emb, "recs": (pca_rec[:12], ae_rec[:12])}
 
 
 def pca_view(info: CheckpointInfo) -> None:
     """A 2-D PCA of the pixels beside the model's 2-D latent, with both errors."""
-    pca_err, ae_err, emb = pca_vs_ae(str(info.path), info.id)
+    r = pca_vs_ae(str(info.path), info.id)
     test = cache.model_splits(info)[1]
     atlas = cache.atlas(info, "identity")
     c1, c2 = st.columns(2)
-    c1.markdown(f"**PCA of the pixels, 2 components** · reconstruction error "
-                f"**{pca_err:.1f}** nats/image")
-    c1.plotly_chart(figures.latent_map(emb, test.y.numpy(), test.classes, method="pca",
-                                       height=420), key="pca.map")
-    c2.markdown(f"**{info.name}, 2-D latent** · reconstruction error **{ae_err:.1f}** "
-                "nats/image")
+    c1.markdown("**PCA of the pixels: 2 principal components**")
+    c1.plotly_chart(figures.latent_map(r["embedding"], test.y.numpy(), test.classes,
+                                       method="pca", height=420), key="pca.map")
+    c2.markdown(f"**{info.name}: its 2-D latent z**")
     c2.plotly_chart(figures.latent_map(atlas.embedding, test.y.numpy(), test.classes,
                                        height=420), key="pca.ae")
-    st.success(f"Same two numbers per image: the nonlinear {info.name} reconstructs with "
-               f"{pca_err - ae_err:.1f} nats less error than PCA, the best linear "
-               "autoencoder.", icon=":material/insights:")
+    st.dataframe([{"reconstruction error (test mean, per image)": unit,
+                   "PCA, 2 numbers": round(a, 2),
+                   f"{info.name}, 2 numbers": round(b, 2)} for unit, (a, b) in
+                  (("BCE (nats)", r["bce"]), ("squared error", r["sse"]))],
+                 hide_index=True)
+    st.image(images.tile(np.concatenate([test.x[:12].numpy(), *r["recs"]]), ncol=12, cell=44),
+             caption=text.PCA_RECON)
+    (pb, ab), (ps, as_) = r["bce"], r["sse"]
+    verdict = ("beats" if ab < pb and as_ < ps else "does not beat")
+    st.success(f"Same two numbers per image: the nonlinear {info.name} {verdict} PCA, the best "
+               f"linear autoencoder ({ab:.1f} vs {pb:.1f} nats; squared error {as_:.2f} vs "
+               f"{ps:.2f}).", icon=":material/insights:")
