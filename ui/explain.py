@@ -14,18 +14,16 @@ from . import cache, figures, text
 def formulas_and_models(formulas: Sequence[str], infos: Sequence[CheckpointInfo | None] = (),
                         *, label: str = "The formulas and the model",
                         expanded: bool = False) -> None:
-    """An expander with ``formulas`` (LaTeX strings from :mod:`ui.text`) on the left and, on the
-    right, the layer diagram (:func:`ui.figures.model_diagram`) of each model in ``infos``."""
-    shown = [i for i in infos if i is not None]
+    """An expander with ``formulas`` (LaTeX strings from :mod:`ui.text`), full width so long
+    ones fit, then the layer diagram (:func:`ui.figures.model_diagram`) of each model in
+    ``infos`` side by side (at most half the width each)."""
+    shown = list({i.id: i for i in infos if i is not None}.values())  # drop None, repeats
     with st.expander(label, icon=":material/function:", expanded=expanded):
-        left, right = st.columns([3, 2]) if shown else (st.container(), None)
-        with left:
-            for f in formulas:
-                st.latex(f)
-        if right is not None:
-            with right:
-                for info in shown:
-                    model_diagram(info, key=f"explain.diagram.{info.id}")
+        for f in formulas:
+            st.latex(f)
+        for col, info in zip(st.columns(max(2, len(shown))) if shown else [], shown):
+            with col:
+                model_diagram(info, key=f"explain.diagram.{info.id}")
 
 
 def model_diagram(info: CheckpointInfo, *, key: str, height: int = 150) -> None:
