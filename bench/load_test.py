@@ -148,16 +148,23 @@ def _tree_cpu_s(pid: int) -> float:
     return total
 
 
-async def sample_rss(server: stclient.Server, t_end: float, out: dict) -> None:
-    """Server RSS every second."""
+async def sample_rss(server: stclient.Server, t0: float, t_end: float, out: dict) -> None:
+    """Server RSS every second; per minute, the cores used by other processes."""
+    minute, busy0, ours0 = -1, 0.0, 0.0
     while time.perf_counter() < t_end:
         out["rss_mb"].append(server.rss_mb)
+        m = int((time.perf_counter() - t0) // 60)
+        if m != minute:
+            busy, ours = _busy_cpu_s(), _tree_cpu_s(server.proc.pid) + time.process_time()
+            if minute >= 0:
+                out["other_cores_per_minute"][minute] = round((busy - busy0 - ours + ours0) / 60, 2)
+            minute, busy0, ours0 = m, busy, ours
         await asyncio.sleep(1.0)
 
 
 async def main_async(args, server: stclient.Server) -> dict:
     out = {"page_load_s": [], "click_s": [], "errors": [], "train_poll_s": [],
-           "click_at": [], "loaded_at": [],
+           "click_at": [], "loaded_at": [], "other_cores_per_minute": {},
            "train_started": 0, "train_finished": 0, "rss_mb": [], "points": None}
     rss_idle = server.rss_mb
     # one warm-up visit loads the shared caches (model, map, data), as the lecturer's own tab
@@ -173,7 +180,7 @@ async def main_async(args, server: stclient.Server) -> dict:
     tasks = [student(k, server.port, args, t_end, out) for k in range(args.sessions)]
     if args.train_epochs:
         tasks.append(trainer(server.port, args, t_end, out))
-    tasks.append(sample_rss(server, t_end + 5, out))
+    tasks.append(sample_rss(server, t0, t_end + 5, out))
     load0 = os.getloadavg()
     busy0, server0, client0 = _busy_cpu_s(), _tree_cpu_s(server.proc.pid), time.process_time()
     await asyncio.gather(*tasks)
@@ -205,6 +212,7 @@ async def main_async(args, server: stclient.Server) -> dict:
         "click_ms_p50_p95_per_minute": {
             m: [round(float(np.median(v)), 1), round(float(np.percentile(v, 95)), 1)]
             for m, v in sorted(minutes.items())},
+        "other_processes_cores_per_minute": out["other_cores_per_minute"],
         "clicks_per_s": round(len(clicks) / wall, 2),
         "page_load_s": {"p50": round(float(np.median(out["page_load_s"])), 2),
                         "max": round(float(max(out["page_load_s"])), 2)}
