@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -304,12 +306,13 @@ def load_atlas(path: Path, checkpoint_id: str) -> Atlas | None:
             if int(f["version"]) != ATLAS_VERSION or str(f["checkpoint_id"]) != checkpoint_id:
                 return None
             d = {k: f[k] for k in f.files if k != "version"}
-    except (OSError, ValueError, KeyError):
+        for k in ("method", "checkpoint_id", "inverse"):
+            d[k] = str(d[k])
+        d["hole_threshold"] = float(d["hole_threshold"])
+        return Atlas(**d)
+    # truncated or corrupt zip, missing or unexpected fields: rebuild rather than crash
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, zlib.error):
         return None
-    for k in ("method", "checkpoint_id", "inverse"):
-        d[k] = str(d[k])
-    d["hole_threshold"] = float(d["hole_threshold"])
-    return Atlas(**d)
 
 
 def get_atlas(info: CheckpointInfo, method: str, codes_fn) -> tuple[Atlas, bool]:
