@@ -64,6 +64,7 @@ async def student(k: int, port: int, args, t_end: float, out: dict) -> None:
             run, ok = await s.click_map(rng)
             out["click_s"].append(run.seconds)
             out["click_at"].append(time.perf_counter())
+            out["click_start_s"].append(run.started_s or run.seconds)
             if not ok:
                 out["errors"].append(f"session {k}: click failed: status {run.status}, "
                                      f"exceptions {run.exceptions[:1]}, captions {run.captions}")
@@ -118,6 +119,14 @@ async def trainer(port: int, args, t_end: float, out: dict) -> None:
         await s.close()
 
 
+def _ms(seconds: list) -> dict | None:
+    """p50/p95 in ms."""
+    if not seconds:
+        return None
+    a = np.asarray(seconds) * 1e3
+    return {"p50": round(float(np.median(a)), 1), "p95": round(float(np.percentile(a, 95)), 1)}
+
+
 def _busy_cpu_s() -> float:
     """CPU seconds all processes on this machine have used since boot (``/proc/stat``)."""
     f = open("/proc/stat").readline().split()[1:]
@@ -165,6 +174,7 @@ async def sample_rss(server: stclient.Server, t0: float, t_end: float, out: dict
 async def main_async(args, server: stclient.Server) -> dict:
     out = {"page_load_s": [], "click_s": [], "errors": [], "train_poll_s": [],
            "click_at": [], "loaded_at": [], "other_cores_per_minute": {},
+           "click_start_s": [],
            "train_started": 0, "train_finished": 0, "rss_mb": [], "points": None}
     rss_idle = server.rss_mb
     # one warm-up visit loads the shared caches (model, map, data), as the lecturer's own tab
@@ -213,6 +223,8 @@ async def main_async(args, server: stclient.Server) -> dict:
             m: [round(float(np.median(v)), 1), round(float(np.percentile(v, 95)), 1)]
             for m, v in sorted(minutes.items())},
         "other_processes_cores_per_minute": out["other_cores_per_minute"],
+        # click -> the server starts the fragment run (queueing before the script runs)
+        "click_to_run_start_ms": _ms(out["click_start_s"]),
         "clicks_per_s": round(len(clicks) / wall, 2),
         "page_load_s": {"p50": round(float(np.median(out["page_load_s"])), 2),
                         "max": round(float(max(out["page_load_s"])), 2)}

@@ -100,6 +100,7 @@ class Run:
     seconds: float
     status: int | None  # ForwardMsg.ScriptFinishedStatus, None if it never finished
     msgs: list[ForwardMsg] = field(default_factory=list)
+    started_s: float | None = None  # when the server's new_session (the run began) arrived
 
     @property
     def ok(self) -> bool:
@@ -193,7 +194,7 @@ class Session:
             self._queue.get_nowait()
         t0 = time.perf_counter()
         await self.ws.send(back.SerializeToString())
-        msgs, status = [], None
+        msgs, status, t_started = [], None, None
         deadline = t0 + timeout
         started = False
         while True:
@@ -208,6 +209,7 @@ class Session:
             msgs.append(msg)
             if kind == "new_session":
                 started = True
+                t_started = time.perf_counter() - t0
                 if not msg.metadata.run.fragment_ids:
                     self.auto_rerun = None  # a full run registers its run_every fragments anew
             elif kind == "navigation" and msg.navigation.page_script_hash:
@@ -222,7 +224,7 @@ class Session:
                     continue
                 status = msg.script_finished
                 break
-        run = Run(time.perf_counter() - t0, status, msgs)
+        run = Run(time.perf_counter() - t0, status, msgs, t_started)
         for m in run.elements("plotly_chart"):
             if '"empty space"' in m.delta.new_element.plotly_chart.spec:
                 self.chart = MapChart.from_element(m)
