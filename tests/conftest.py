@@ -1,5 +1,6 @@
-"""Shared, seeded fixtures. Tests never write into checkpoints/ or .cache/: the user-model and
-map-cache folders are redirected to a temporary folder for the whole session."""
+"""Shared, seeded fixtures. Tests never write into checkpoints/, .cache/ or .state/: the
+user-model, map-cache and class-state folders are redirected to a temporary folder for the whole
+session."""
 from __future__ import annotations
 
 import os
@@ -25,11 +26,13 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_dirs(tmp_path_factory):
-    """Point LATENTLAB_USER_DIR and LATENTLAB_CACHE_DIR at temporary folders."""
+    """Point LATENTLAB_USER_DIR, _CACHE_DIR and _STATE_DIR at temporary folders."""
     base = tmp_path_factory.mktemp("latentlab")
-    old = {k: os.environ.get(k) for k in ("LATENTLAB_USER_DIR", "LATENTLAB_CACHE_DIR")}
+    old = {k: os.environ.get(k) for k in ("LATENTLAB_USER_DIR", "LATENTLAB_CACHE_DIR",
+                                          "LATENTLAB_STATE_DIR")}
     os.environ["LATENTLAB_USER_DIR"] = str(base / "user")
     os.environ["LATENTLAB_CACHE_DIR"] = str(base / "cache")
+    os.environ["LATENTLAB_STATE_DIR"] = str(base / "state")
     yield base
     for k, v in old.items():
         if v is None:

@@ -1,0 +1,539 @@
+"""Shared state of a class: the lecturer opens a class, students join with its code and click.
+
+Everything lives in one embedded SQLite file (WAL mode), so it survives a server restart and is
+shared by every Streamlit thread and process on the machine. Each operation opens its own
+connection and closes it afterwards; every write runs in a ``BEGIN IMMEDIATE`` transaction, so
+writes are serialised: a limit checked inside one cannot be overshot by a concurrent writer, and
+click ids are committed in increasing order, so a reader paging with ``clicks(after_id=...)``
+never skips a click that another process commits later.
+
+Typical use::
+
+    store = ClassStore()                                   # .state/classroom.sqlite3
+    code, token = store.open_class({"dataset": "digits"})  # lecturer; keep the token secret
+    store.add_click(code, "s-42", {"kind": "point", "index": 7}, name="Ada")   # a student
+    new = store.clicks(code, after_id=last_seen)           # the lecturer's live view
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import numbers
+import os
+import re
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import (BadClick, ClassExpired, ClassFull, ClassNotFound, ClassroomError, NotLecturer,
+                     RateLimited)
+
+__all__ = ["CODE_ALPHABET", "CODE_LEN", "SCHEMA_VERSION", "Limits", "ClassInfo", "Click",
+           "ClassStore", "state_dir", "default_db", "normalize_code"]
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I: easy to read off a projector
+CODE_LEN = 5  # 32**5 = 33.5 million codes
+SCHEMA_VERSION = 1  # stored in PRAGMA user_version
+BUSY_TIMEOUT_S = 5.0  # how long a connection waits for another writer's lock
+MAX_SETTINGS_BYTES = 4096  # settings as UTF-8 JSON
+MAX_COORD = 1e6  # |x|, |y| of a click on the map
+MAX_INDEX = 10**7  # test-image index of a "point" click is < this
+WINDOW_S = 60.0  # the per-minute rate-limit window
+_STUDENT_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_CODE_SET = frozenset(CODE_ALPHABET)
+_ROOT = Path(__file__).resolve().parents[1]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS classes (
+    code     TEXT PRIMARY KEY,
+    token    TEXT NOT NULL,        -- sha256 hex of the lecturer token (never the token itself)
+    created  REAL NOT NULL,        -- epoch seconds
+    expires  REAL NOT NULL,        -- epoch seconds
+    settings TEXT NOT NULL         -- JSON object
+);
+CREATE TABLE IF NOT EXISTS clicks (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused, even after a delete
+    code    TEXT NOT NULL,
+    student TEXT NOT NULL,
+    name    TEXT NOT NULL,
+    t       REAL NOT NULL,
+    kind    TEXT NOT NULL,
+    x       REAL,                  -- NULL: a "point" click sent without map coordinates
+    y       REAL,
+    idx     INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clicks_by_code ON clicks (code, id);
+CREATE INDEX IF NOT EXISTS clicks_by_student ON clicks (code, student, t);
+"""
+
+
+def state_dir() -> Path:
+    """Folder for server state: ``$LATENTLAB_STATE_DIR`` or ``<repo>/.state`` (created)."""
+    d = Path(os.environ.get("LATENTLAB_STATE_DIR") or _ROOT / ".state")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def default_db() -> Path:
+    """The class database: ``state_dir() / "classroom.sqlite3"``."""
+    return state_dir() / "classroom.sqlite3"
+
+
+def normalize_code(code: str) -> str:
+    """A class code as typed by a student, stripped and upper-cased.
+
+    Raises
+    ------
+    BadClick
+        If ``code`` is not a string of ``CODE_LEN`` characters of ``CODE_ALPHABET``.
+    """
+    if not isinstance(code, str):
+        raise BadClick(f"a class code is a string, not {type(code).__name__}")
+    c = code.strip().upper()
+    if len(c) != CODE_LEN or not set(c) <= _CODE_SET:
+        raise BadClick(f"a class code is {CODE_LEN} letters or digits (no 0, O, 1 or I); "
+                       f"got {code[:20]!r}")
+    return c
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits that protect a class from runaway or malicious clients.
+
+    Attributes
+    ----------
+    min_interval_s : float
+        Per student: seconds between two clicks (0 disables the check).
+    per_minute : int
+        Per student: clicks in any 60 s window.
+    max_clicks : int
+        Per class: stored clicks.
+    max_students : int
+        Per class: distinct student ids that clicked.
+    ttl_s : float
+        Seconds a class lives after it is opened.
+    max_name_len : int
+        Characters of a student's display name.
+    """
+
+    min_interval_s: float = 0.25
+    per_minute: int = 60
+    max_clicks: int = 20000
+    max_students: int = 300
+    ttl_s: float = 3 * 3600
+    max_name_len: int = 24
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    """A class as everyone may see it (never the lecturer token).
+
+    Attributes
+    ----------
+    code : str
+        The ``CODE_LEN``-character code students type.
+    created, expires : float
+        Epoch seconds.
+    settings : dict
+        The JSON object chosen by the lecturer, e.g. ``{"dataset": "digits", "model": ...,
+        "model_id": ..., "projection": "identity"}``.
+    """
+
+    code: str
+    created: float
+    expires: float
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Click:
+    """One student's click on the latent map.
+
+    Attributes
+    ----------
+    id : int
+        Unique over the whole database, increasing in commit order.
+    code, student, name : str
+        Class code, student id, display name (may be empty).
+    t : float
+        Epoch seconds when the click was stored.
+    kind : str
+        ``"point"`` (a test image) or ``"grid"`` (a free position on the map).
+    x, y : float
+        Map coordinates of the click; NaN for a ``"point"`` click sent without them.
+    index : int
+        Test-image index for ``"point"``, -1 for ``"grid"``.
+    """
+
+    id: int
+    code: str
+    student: str
+    name: str
+    t: float
+    kind: str
+    x: float
+    y: float
+    index: int
+
+    def pick(self) -> dict[str, Any]:
+        """What was picked: ``{"kind": "point", "index": i}`` or ``{"kind": "grid", "x", "y"}``."""
+        if self.kind == "point":
+            return {"kind": "point", "index": self.index}
+        return {"kind": "grid", "x": self.x, "y": self.y}
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _settings_json(settings: Any) -> str:
+    if not isinstance(settings, dict) or not all(isinstance(k, str) for k in settings):
+        raise BadClick("class settings must be a dict with string keys")
+    try:
+        s = json.dumps(settings, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as e:
+        raise BadClick(f"class settings are not JSON-serialisable: {e}") from None
+    if len(s.encode("utf-8")) > MAX_SETTINGS_BYTES:
+        raise BadClick(f"class settings are over {MAX_SETTINGS_BYTES} bytes as JSON")
+    return s
+
+
+def _coord(pick: dict, key: str) -> float:
+    v = pick[key]
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise BadClick(f"click {key!r} must be a number, not {type(v).__name__}")
+    f = float(v)
+    if not math.isfinite(f) or abs(f) > MAX_COORD:
+        raise BadClick(f"click {key!r} must be finite and at most {MAX_COORD:g} in size; got {f}")
+    return f
+
+
+def _check_pick(pick: Any) -> tuple[str, float, float, int]:
+    """``(kind, x, y, index)`` of a valid pick; BadClick otherwise."""
+    if not isinstance(pick, dict):
+        raise BadClick(f"a click is a dict, not {type(pick).__name__}")
+    kind = pick.get("kind")
+    if kind == "point":
+        extra = set(pick) - {"kind", "index", "x", "y"}
+        i = pick.get("index")
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= i < MAX_INDEX:
+            raise BadClick(f"a point click needs an integer 'index' in [0, {MAX_INDEX}); got {i!r}")
+        has = ("x" in pick) + ("y" in pick)
+        if has == 1:
+            raise BadClick("a point click gives both 'x' and 'y' or neither")
+        x, y = (_coord(pick, "x"), _coord(pick, "y")) if has else (math.nan, math.nan)
+        idx = int(i)
+    elif kind == "grid":
+        extra = set(pick) - {"kind", "x", "y"}
+        if "x" not in pick or "y" not in pick:
+            raise BadClick("a grid click needs 'x' and 'y'")
+        x, y, idx = _coord(pick, "x"), _coord(pick, "y"), -1
+    else:
+        raise BadClick(f"a click's kind is 'point' or 'grid'; got {str(kind)[:20]!r}")
+    if extra:
+        raise BadClick(f"unknown click fields: {sorted(map(str, extra))[:5]}")
+    return kind, x, y, idx
+
+
+def _row_to_click(r: tuple) -> Click:
+    id_, code, student, name, t, kind, x, y, idx = r
+    return Click(id=id_, code=code, student=student, name=name, t=t, kind=kind,
+                 x=math.nan if x is None else x, y=math.nan if y is None else y, index=idx)
+
+
+class ClassStore:
+    """The classes and their clicks, in one SQLite file shared by threads and processes.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Database file; ``default_db()`` when None. Its folder, the file and the tables are
+        created if missing.
+    limits : Limits
+        Rate and size limits applied by :meth:`add_click` and :meth:`open_class`.
+    clock : callable
+        Returns epoch seconds; injectable for tests.
+
+    Raises
+    ------
+    ClassroomError
+        If the file is not a database or was written by a newer schema.
+
+    Notes
+    -----
+    Every method opens and closes its own connection, so one store may be shared by threads and
+    a store per process is fine. ``sqlite3.OperationalError`` ("database is locked") can only
+    escape if another writer holds the lock for more than ``BUSY_TIMEOUT_S``.
+    """
+
+    def __init__(self, path: str | Path | None = None, limits: Limits = Limits(),
+                 clock: Callable[[], float] = time.time):
+        self.path = Path(path) if path is not None else default_db()
+        self.limits = limits
+        self._clock = clock
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the file
+            conn.execute("BEGIN IMMEDIATE")
+            with conn:
+                v = conn.execute("PRAGMA user_version").fetchone()[0]
+                if v > SCHEMA_VERSION:
+                    raise ClassroomError(f"{self.path} has schema version {v}; this code "
+                                         f"knows up to {SCHEMA_VERSION}")
+                for stmt in _SCHEMA.split(";"):
+                    if stmt.strip():
+                        conn.execute(stmt)
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as e:
+            raise ClassroomError(f"{self.path} is not a usable class database: {e}") from e
+        finally:
+            conn.close()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self, write: bool) -> Iterator[sqlite3.Connection]:
+        """A fresh connection inside one transaction (IMMEDIATE for writes), then closed."""
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across app crashes
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            with conn:  # commit on success, roll back on any exception
+                yield conn
+        finally:
+            conn.close()
+
+    def _class_row(self, conn: sqlite3.Connection, code: str, now: float,
+                   allow_expired: bool = False) -> tuple:
+        r = conn.execute("SELECT code, token, created, expires, settings FROM classes "
+                         "WHERE code = ?", (code,)).fetchone()
+        if r is None:
+            raise ClassNotFound(f"no class with code {code}")
+        if not allow_expired and now >= r[3]:
+            raise ClassExpired(f"class {code} has ended; ask the lecturer for a new code")
+        return r
+
+    def _check_token(self, row: tuple, token: Any) -> None:
+        given = _hash_token(token) if isinstance(token, str) else ""
+        if not hmac.compare_digest(row[1], given):
+            raise NotLecturer(f"only the lecturer of class {row[0]} may do this")
+
+    @staticmethod
+    def _purge(conn: sqlite3.Connection, now: float) -> int:
+        conn.execute("DELETE FROM clicks WHERE code IN "
+                     "(SELECT code FROM classes WHERE expires <= ?)", (now,))
+        return conn.execute("DELETE FROM classes WHERE expires <= ?", (now,)).rowcount
+
+    # -- lecturer ---------------------------------------------------------------------------
+
+    def open_class(self, settings: dict) -> tuple[str, str]:
+        """Open a class; purges expired classes first.
+
+        Parameters
+        ----------
+        settings : dict
+            JSON-serialisable, string keys, at most 4 KB as JSON.
+
+        Returns
+        -------
+        code : str
+            The new class code (unique among the stored classes).
+        token : str
+            The lecturer token; needed by :meth:`update_settings` and :meth:`close`.
+
+        Raises
+        ------
+        BadClick
+            If ``settings`` is not a small JSON object.
+        """
+        js = _settings_json(settings)
+        token = secrets.token_urlsafe(16)
+        with self._tx(write=True) as conn:
+            now = self._clock()
+            self._purge(conn, now)
+            for _ in range(100):
+                code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LEN))
+                try:
+                    conn.execute("INSERT INTO classes (code, token, created, expires, settings)"
+                                 " VALUES (?, ?, ?, ?, ?)",
+                                 (code, _hash_token(token), now, now + self.limits.ttl_s, js))
+                    return code, token
+                except sqlite3.IntegrityError:
+                    continue  # code taken: draw another
+        raise ClassroomError("could not draw a free class code")  # pragma: no cover
+
+    def update_settings(self, code: str, token: str, settings: dict) -> ClassInfo:
+        """Replace the settings of a class (lecturer only).
+
+        Raises
+        ------
+        BadClick
+            Malformed code or settings.
+        ClassNotFound, NotLecturer, ClassExpired
+            In this order of checking.
+        """
+        code = normalize_code(code)
+        js = _settings_json(settings)
+        with self._tx(write=True) as conn:
+            now = self._clock()
+            row = self._class_row(conn, code, now, allow_expired=True)
+            self._check_token(row, token)
+            if now >= row[3]:
+                raise ClassExpired(f"class {code} has ended; open a new one")
+            conn.execute("UPDATE classes SET settings = ? WHERE code = ?", (js, code))
+        return ClassInfo(code=code, created=row[2], expires=row[3], settings=json.loads(js))
+
+    def close(self, code: str, token: str) -> None:
+        """Delete a class and all its clicks (lecturer only; works on an expired class too).
+
+        Raises
+        ------
+        BadClick, ClassNotFound, NotLecturer
+        """
+        code = normalize_code(code)
+        with self._tx(write=True) as conn:
+            row = self._class_row(conn, code, self._clock(), allow_expired=True)
+            self._check_token(row, token)
+            conn.execute("DELETE FROM clicks WHERE code = ?", (code,))
+            conn.execute("DELETE FROM classes WHERE code = ?", (code,))
+
+    def purge_expired(self) -> int:
+        """Delete every expired class and its clicks; returns the number of classes removed."""
+        with self._tx(write=True) as conn:
+            return self._purge(conn, self._clock())
+
+    # -- everyone ---------------------------------------------------------------------------
+
+    def get(self, code: str) -> ClassInfo:
+        """The class with this code.
+
+        Raises
+        ------
+        BadClick, ClassNotFound, ClassExpired
+        """
+        code = normalize_code(code)
+        with self._tx(write=False) as conn:
+            r = self._class_row(conn, code, self._clock())
+        return ClassInfo(code=r[0], created=r[2], expires=r[3], settings=json.loads(r[4]))
+
+    def add_click(self, code: str, student: str, pick: dict, name: str = "") -> Click:
+        """Store one student's click.
+
+        Parameters
+        ----------
+        code : str
+            Class code (normalised with :func:`normalize_code`).
+        student : str
+            Stable id of the student's session: 1-64 characters of ``[A-Za-z0-9_-]``.
+        pick : dict
+            ``{"kind": "point", "index": int}`` (0 <= index < 10**7) with optional ``"x"`` and
+            ``"y"`` (both or neither), or ``{"kind": "grid", "x": float, "y": float}``;
+            coordinates finite, at most 1e6 in size; bools are not numbers; no other keys.
+        name : str
+            Display name, stripped; at most ``limits.max_name_len`` printable characters.
+
+        Returns
+        -------
+        Click
+            The stored click, with its id and time.
+
+        Raises
+        ------
+        BadClick
+            Malformed code, student, name or pick.
+        ClassNotFound, ClassExpired
+        ClassFull
+            ``limits.max_clicks`` reached, or a new student beyond ``limits.max_students``.
+        RateLimited
+            Closer than ``min_interval_s`` to this student's last click, or ``per_minute``
+            clicks already in the last 60 s; ``retry_after_s`` says when to try again.
+        """
+        code = normalize_code(code)
+        if not isinstance(student, str) or not _STUDENT_RE.fullmatch(student):
+            raise BadClick(f"a student id is 1-64 characters of A-Z a-z 0-9 _ -; "
+                           f"got {str(student)[:20]!r}")
+        if not isinstance(name, str):
+            raise BadClick(f"a name is a string, not {type(name).__name__}")
+        name = name.strip()
+        if len(name) > self.limits.max_name_len or not name.isprintable():
+            raise BadClick(f"a name is at most {self.limits.max_name_len} printable characters")
+        kind, x, y, idx = _check_pick(pick)
+        lim = self.limits
+        with self._tx(write=True) as conn:
+            now = self._clock()  # read under the write lock: t follows the id order
+            self._class_row(conn, code, now)
+            n_clicks = conn.execute("SELECT COUNT(*) FROM clicks WHERE code = ?",
+                                    (code,)).fetchone()[0]
+            if n_clicks >= lim.max_clicks:
+                raise ClassFull(f"class {code} has reached {lim.max_clicks} clicks")
+            last = conn.execute("SELECT MAX(t) FROM clicks WHERE code = ? AND student = ?",
+                                (code, student)).fetchone()[0]
+            if last is None:
+                n_students = conn.execute("SELECT COUNT(DISTINCT student) FROM clicks "
+                                          "WHERE code = ?", (code,)).fetchone()[0]
+                if n_students >= lim.max_students:
+                    raise ClassFull(f"class {code} has reached {lim.max_students} students")
+            else:
+                wait = lim.min_interval_s - (now - last)
+                if wait > 0:
+                    raise RateLimited(f"wait {wait:.2f} s between two clicks",
+                                      retry_after_s=wait)
+                # the per_minute-th most recent click in the window: once it leaves the
+                # window, fewer than per_minute remain and the next click is accepted
+                kth = conn.execute("SELECT t FROM clicks WHERE code = ? AND student = ? "
+                                   "AND t > ? ORDER BY t DESC LIMIT 1 OFFSET ?",
+                                   (code, student, now - WINDOW_S,
+                                    max(lim.per_minute, 1) - 1)).fetchone()
+                if kth is not None:
+                    wait = max(kth[0] + WINDOW_S - now, 1e-3)
+                    raise RateLimited(f"at most {lim.per_minute} clicks a minute; "
+                                      f"wait {wait:.1f} s", retry_after_s=wait)
+            cur = conn.execute("INSERT INTO clicks (code, student, name, t, kind, x, y, idx) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               (code, student, name, now, kind,
+                                None if math.isnan(x) else x, None if math.isnan(y) else y, idx))
+            id_ = cur.lastrowid
+        return Click(id=id_, code=code, student=student, name=name, t=now, kind=kind, x=x, y=y,
+                     index=idx)
+
+    def clicks(self, code: str, after_id: int = 0, limit: int = 500) -> list[Click]:
+        """Clicks of a class with ``id > after_id``, in id order, at most ``limit`` (1..5000).
+
+        Page with ``after_id = result[-1].id`` until an empty list: because writes are
+        serialised, a click committed later always has a larger id than any seen before.
+
+        Raises
+        ------
+        BadClick, ClassNotFound, ClassExpired
+        """
+        code = normalize_code(code)
+        after_id, limit = int(after_id), min(max(int(limit), 1), 5000)
+        with self._tx(write=False) as conn:
+            self._class_row(conn, code, self._clock())
+            rows = conn.execute("SELECT id, code, student, name, t, kind, x, y, idx FROM clicks "
+                                "WHERE code = ? AND id > ? ORDER BY id LIMIT ?",
+                                (code, after_id, limit)).fetchall()
+        return [_row_to_click(r) for r in rows]
+
+    def counts(self, code: str) -> dict[str, int]:
+        """``{"clicks": n, "students": m}`` of a class.
+
+        Raises
+        ------
+        BadClick, ClassNotFound, ClassExpired
+        """
+        code = normalize_code(code)
+        with self._tx(write=False) as conn:
+            self._class_row(conn, code, self._clock())
+            n, m = conn.execute("SELECT COUNT(*), COUNT(DISTINCT student) FROM clicks "
+                                "WHERE code = ?", (code,)).fetchone()
+        return {"clicks": n, "students": m}
