@@ -1,7 +1,7 @@
 """Latent Lab home page: what an autoencoder is and what each page shows."""
 import streamlit as st
 
-from ui import explain, lessons, shell, text
+from ui import explain, lessons, links, shell, text
 
 shell.page_setup("Home", icon=":material/home:", sidebar=False)
 st.title("Latent Lab")
@@ -13,6 +13,12 @@ if (default := lessons.shipped("digits_vae_z2")) is not None:
     st.markdown(text.HOME_DIAGRAM)
     with st.columns([3, 2])[0]:
         explain.model_diagram(default, key="home.diagram", height=150)
+st.subheader("Ready lessons")
+st.caption(text.LESSONS_INTRO)
+for lesson in links.LESSONS:
+    st.page_link(lesson.page, label=lesson.title, icon=":material/school:",
+                 query_params=lesson.params)
+    st.caption(lesson.blurb)
 st.subheader("Pages")
 for path, (label, icon, blurb) in text.PAGES.items():
     st.page_link(path, label=label, icon=icon)

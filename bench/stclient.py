@@ -316,7 +316,8 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", *self.args],
+             "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none", *self.args],
             cwd=self.root, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         for _ in range(600):
             try:

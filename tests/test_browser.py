@@ -42,7 +42,7 @@ def server(tmp_path_factory):
     port = _free_port()
     base = tmp_path_factory.mktemp("e2e")
     env = dict(os.environ, LATENTLAB_USER_DIR=str(base / "user"),
-               LATENTLAB_CACHE_DIR=str(base / "cache"))
+               LATENTLAB_CACHE_DIR=str(base / "cache"), LATENTLAB_STATE_DIR=str(base / "state"))
     log = open(base / "server.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -257,3 +257,45 @@ def test_every_page_renders_without_an_exception(server, page, filename):
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, errors.first.inner_text()
     assert page.locator("h1").first.is_visible()
+
+
+CLASS_CLICKS_JS = """() => {
+  const gd = """ + MAP + """;
+  if (!gd) return -1;
+  return gd._fullData.filter(t => t.name === 'class clicks' || t.name === 'last clicks')
+    .reduce((s, t) => s + (t.x ? t.x.length : 0), 0);
+}"""
+
+
+def test_two_browsers_join_one_class_and_a_click_in_one_appears_in_the_other(server, browser):
+    """Lecturer and student in separate browser contexts (separate sessions, no shared
+    cookies): the student's click on the map shows up on the lecturer's live map."""
+    lect_ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    stud_ctx = browser.new_context(viewport={"width": 1200, "height": 1000})
+    try:
+        lect, stud = lect_ctx.new_page(), stud_ctx.new_page()
+        open_page(lect, server, "Classroom")
+        lect.get_by_role("button", name="Start a class").first.click()
+        lect.locator(".class-code").wait_for(timeout=60_000)
+        code = lect.locator(".class-code").inner_text().strip()
+        assert len(code) == 5
+        wait_chart(lect)
+        assert lect.evaluate(CLASS_CLICKS_JS) == 0
+        shot(lect, "class_lecturer_waiting")
+        # the student types the code into the join form
+        open_page(stud, server, "Classroom")
+        stud.get_by_role("textbox", name="Class code").fill(code.lower())
+        stud.get_by_role("button", name="Join").click()
+        wait_chart(stud)
+        assert stud.locator('[data-testid="stSidebar"] input[aria-label="Model"]').count() == 0
+        x, y = stud.evaluate(POINT_JS, [4, 0])
+        stud.mouse.click(x, y)
+        stud.get_by_text("reconstruction x̂").first.wait_for(timeout=30_000)
+        shot(stud, "class_student_clicked")
+        # within a few refreshes (every 2 s) the lecturer's map shows the click and its image
+        lect.wait_for_function("(" + CLASS_CLICKS_JS + ")() >= 1", timeout=30_000)
+        lect.get_by_text("1. student").first.wait_for(timeout=30_000)
+        shot(lect, "class_lecturer_sees_click")
+    finally:
+        lect_ctx.close()
+        stud_ctx.close()

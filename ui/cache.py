@@ -20,7 +20,12 @@ from aecore.checkpoints import CheckpointInfo
 from aecore.data import Dataset, load_dataset
 from aecore.models.base import Autoencoder
 
-INFERENCE_THREADS = 2  # a small fixed count: many sessions share the server's cores
+# One torch thread for inference in the server. With 2, each layer of a click's forward pass
+# ends at an OpenMP barrier that waits for both threads; when a training worker keeps one core
+# busy, the second thread waits for a time slice and clicks queue up behind it. Measured with
+# bench/load_test.py (40 sessions clicking every 3 s, one training run, 2 cores): click p50
+# 403 ms / p95 987 ms with 2 threads, 17 ms / 59 ms with 1.
+INFERENCE_THREADS = 1
 
 
 def _folder_signature() -> tuple:

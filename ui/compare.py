@@ -8,7 +8,7 @@ from aecore import latent, metrics
 from aecore.checkpoints import CheckpointInfo
 from aecore.project import methods_for
 
-from . import cache, explain, figures, images, shell, text
+from . import cache, explain, figures, images, links, present, shell, text
 from .mapview import pick_from_event
 
 PICK = "cmp.pick"  # test index selected in either map (linked selection)
@@ -57,7 +57,7 @@ def side_by_side(left: CheckpointInfo, right: CheckpointInfo) -> None:
     """Both maps with linked selection, then both reconstructions of the picked image."""
     test = cache.model_splits(left)[1]
     st.session_state.setdefault(PICK, 0)
-    i = int(st.session_state[PICK]) if st.session_state[PICK] < len(test) else 0
+    i = int(st.session_state[PICK]) if 0 <= st.session_state[PICK] < len(test) else 0
     cols = st.columns(2)
     for col, info, key in zip(cols, (left, right), ("cmp.map.left", "cmp.map.right")):
         model = cache.load_model(str(info.path), info.id)
@@ -66,8 +66,8 @@ def side_by_side(left: CheckpointInfo, right: CheckpointInfo) -> None:
             explain.model_diagram(info, key=key + ".diagram", height=130)
             fig = figures.latent_map(atlas.embedding, test.y.numpy(), test.classes,
                                      method=_method(info), selected=i, height=380)
-            st.plotly_chart(fig, key=key, on_select=lambda k=key: _on_select(k),
-                            selection_mode="points", config={"displaylogo": False})
+            present.chart(fig, key=key, on_select=lambda k=key: _on_select(k),
+                          selection_mode="points", config={"displaylogo": False})
             x = test.x[i]
             rec = cache.reconstruct_one(model, x)
             err = float(cache.recon_errors(str(info.path), info.id)[i])
@@ -75,6 +75,7 @@ def side_by_side(left: CheckpointInfo, right: CheckpointInfo) -> None:
             c1.image(images.enlarge(x.numpy(), 120), caption=f"image {i}", width=120)
             c2.image(images.enlarge(rec, 120), caption=f"reconstruction · {err:.1f} nats",
                      width=120)
+    links.sync_url("AE vs VAE")
 
 
 def interpolations(left: CheckpointInfo, right: CheckpointInfo, steps: int = 12) -> None:
@@ -133,6 +134,8 @@ def beta_sweep(infos: list[CheckpointInfo], dataset: str) -> None:
     st.subheader("What β does")
     st.markdown(text.BETA_SWEEP)
     betas = sorted(sweep)
+    if st.session_state.get("cmp.beta") not in betas:  # e.g. a lesson link's β not shipped
+        st.session_state.pop("cmp.beta", None)
     beta = st.select_slider("β", betas, value=1.0 if 1.0 in sweep else betas[0],
                             key="cmp.beta")
     info = sweep[beta]

@@ -8,7 +8,7 @@ import streamlit as st
 
 from aecore.checkpoints import CheckpointInfo
 
-from . import cache, figures, text
+from . import cache, figures, state, text
 
 
 def formulas_and_models(formulas: Sequence[str], infos: Sequence[CheckpointInfo | None] = (),
@@ -17,6 +17,8 @@ def formulas_and_models(formulas: Sequence[str], infos: Sequence[CheckpointInfo 
     """An expander with ``formulas`` (LaTeX strings from :mod:`ui.text`), full width so long
     ones fit, then the layer diagram (:func:`ui.figures.model_diagram`) of each model in
     ``infos`` side by side (at most half the width each)."""
+    if state.hidden("formulas"):
+        return
     shown = list({i.id: i for i in infos if i is not None}.values())  # drop None, repeats
     with st.expander(label, icon=":material/function:", expanded=expanded):
         for f in formulas:

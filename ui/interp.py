@@ -7,7 +7,7 @@ import streamlit as st
 from aecore import latent
 from aecore.checkpoints import CheckpointInfo
 
-from . import cache, figures, images, shell, text
+from . import cache, figures, images, links, present, shell, state, text
 
 A, B = "interp.a", "interp.b"  # test-image indices of the two ends
 TARGET = "interp.target"  # which end the next click on the map sets
@@ -37,6 +37,8 @@ def _ends_controls(test) -> None:
     n = len(test)
     st.session_state.setdefault(A, 0)
     st.session_state.setdefault(B, min(1, n - 1))
+    for key in (A, B):  # a lesson link may name an image this dataset does not have
+        state.clamp(key, 0, n - 1)
     st.radio("A click on the map sets", ["A", "B"], key=TARGET, horizontal=True)
     ca, cb = st.columns(2)
     for col, key in ((ca, A), (cb, B)):
@@ -78,8 +80,8 @@ def interpolation_view(info: CheckpointInfo, method: str) -> None:
         fig = figures.latent_map(atlas.embedding, test.y.numpy(), test.classes, method=method,
                                  selected=a, path_xy=path_xy, height=460)
         figures.points_overlay(fig, atlas.embedding[[b]], name="B", symbol="square-open")
-        st.plotly_chart(fig, key=CHART, on_select=_on_select, selection_mode="points",
-                        config={"displaylogo": False})
+        present.chart(fig, key=CHART, on_select=_on_select, selection_mode="points",
+                      config={"displaylogo": False})
         st.caption(f"A = image {a} (ring), B = image {b} (square); the black line is the path "
                    f"of the {steps} codes. {text.PLACED_NOTE[exact]}")
     with right:
@@ -92,6 +94,7 @@ def interpolation_view(info: CheckpointInfo, method: str) -> None:
         st.download_button("Download GIF", images.to_gif(frames), file_name="interpolation.gif",
                            mime="image/gif", icon=":material/download:")
     _second_model(info, test, a, b, steps, how)
+    links.sync_url("Interpolate")
 
 
 def _second_model(info, test, a, b, steps, how) -> None:

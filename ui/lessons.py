@@ -9,7 +9,7 @@ from aecore import metrics
 from aecore.checkpoints import CheckpointInfo
 from aecore.noise import NOISE_KINDS, add_noise
 
-from . import cache, figures, images, text
+from . import cache, figures, images, links, present, state, text
 
 
 def shipped(name: str) -> CheckpointInfo | None:
@@ -25,6 +25,7 @@ def anomaly_view(info: CheckpointInfo, method: str) -> None:
     atlas = cache.atlas(info, method)
     unit = text.UNITS[info.model_config.recon_loss]
     lo, hi = float(errs.min()), float(errs.max())
+    state.clamp("anom.threshold", lo, hi)  # a lesson link's value, kept inside the range
     thr = st.slider(f"Threshold ({unit} per image)", lo, hi, float(np.quantile(errs, 0.95)),
                     key="anom.threshold")
     flagged = errs > thr
@@ -34,7 +35,8 @@ def anomaly_view(info: CheckpointInfo, method: str) -> None:
                "above the threshold.")
     fig = figures.latent_map(atlas.embedding, test.y.numpy(), test.classes, method=method,
                              flagged=flagged, height=380)
-    c2.plotly_chart(fig, key="anom.map")
+    with c2:
+        present.chart(fig, key="anom.map")
     worst = np.argsort(-errs)[:16]
     model = cache.load_model(str(info.path), info.id)
     rec = model.reconstruct(test.x[worst]).detach().numpy()
@@ -42,6 +44,7 @@ def anomaly_view(info: CheckpointInfo, method: str) -> None:
              caption="The 16 most anomalous test images (top) and their reconstructions "
                      "(bottom), worst first: " + ", ".join(f"{errs[i]:.0f}" for i in worst),
              width="stretch")
+    links.sync_url("Anomalies")
 
 
 @st.cache_data(max_entries=8, show_spinner="Scoring the test set…")
@@ -87,6 +90,7 @@ def denoise_view(plain: CheckpointInfo, dae: CheckpointInfo) -> None:
     """One image: noisy -> plain AE -> denoising AE, with PSNR; and test-set averages."""
     test = cache.model_splits(plain)[1]
     c1, c2, c3 = st.columns(3)
+    state.clamp("den.index", 0, len(test) - 1)  # a lesson link's image, kept in the test set
     i = c1.number_input("Test image", 0, len(test) - 1, 0, key="den.index")
     kind = c2.selectbox("Noise", NOISE_KINDS, key="den.kind")
     level = c3.slider("Level", 0.0, 0.8, 0.3, 0.05, key="den.level")
@@ -113,6 +117,7 @@ def denoise_view(plain: CheckpointInfo, dae: CheckpointInfo) -> None:
         x_title=f"{kind} noise level", y_title="mean PSNR (dB)", mark_x=trained),
         key="den.curve")
     st.caption(text.DENOISE_CURVE.format(level=dae.model_config.noise_level))
+    links.sync_url("Denoising")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

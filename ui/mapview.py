@@ -21,7 +21,7 @@ from aecore.checkpoints import CheckpointInfo
 from aecore.data import Dataset
 from aecore.models.base import Autoencoder
 
-from . import cache, figures, images, state, text
+from . import cache, figures, images, links, present, state, text
 
 CHART_KEY = "map.chart"
 
@@ -85,6 +85,7 @@ def _on_select(chart_key: str, pick_key: str) -> None:
     pick = pick_from_event(pts)
     if pick is not None:
         st.session_state[pick_key] = pick
+        st.session_state[pick_key + "_seq"] = st.session_state.get(pick_key + "_seq", 0) + 1
 
 
 def on_map_select() -> None:
@@ -127,6 +128,7 @@ def map_figure(md: MapData, selected: int | None, clicked: tuple[float, float] |
 def map_and_panel(info: CheckpointInfo, method: str) -> None:
     """Draw the map (left) and what the current pick shows (right)."""
     render(load_map_data(info, method))
+    links.sync_url("Latent map")  # a click reruns only this fragment: keep the link current
 
 
 def render(md: MapData) -> None:
@@ -139,11 +141,11 @@ def render(md: MapData) -> None:
     snapped = None
     if clicked is not None and md.atlas.inverse == "snap":
         snapped = md.atlas.nearest_point(*clicked)[0]  # t-SNE: ring the image it snaps to
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = st.columns([1, 1] if present.on() else [3, 2], gap="medium")
     with left:
-        st.plotly_chart(map_figure(md, sel if snapped is None else snapped, clicked),
-                        key=CHART_KEY, on_select=on_map_select, selection_mode="points",
-                        config={"displaylogo": False})
+        present.chart(map_figure(md, sel if snapped is None else snapped, clicked),
+                      key=CHART_KEY, on_select=on_map_select, selection_mode="points",
+                      config={"displaylogo": False})
         st.caption(f"{len(md.test)} test images · {text.INVERSE_NOTES[md.atlas.inverse]} "
                    f"{text.FAR_NOTE}")
     with right:

@@ -8,7 +8,7 @@ from aecore import latent
 from aecore.checkpoints import CheckpointInfo
 from aecore.errors import RequestTooLarge
 
-from . import cache, figures, images, text
+from . import cache, figures, images, links, present, text
 
 SEED = "prior.seed"
 MAX_GRID = 30  # manifold grid edge offered in the UI (aecore refuses above 200)
@@ -51,9 +51,10 @@ def samples_view(info: CheckpointInfo, method: str) -> None:
         fig = figures.latent_map(atlas.embedding, test.y.numpy(), test.classes, method=method,
                                  height=420)
         figures.points_overlay(fig, xy, name="samples")
-        st.plotly_chart(fig, key="prior.map", config={"displaylogo": False})
+        present.chart(fig, key="prior.map", config={"displaylogo": False})
         st.caption("Diamonds: where the samples' codes lie among the test images' codes. "
                    + text.PLACED_NOTE[exact])
+    links.sync_url("Sample the prior")
 
 
 def manifold_codes(model, atlas, n: int) -> tuple[np.ndarray, str]:

@@ -10,7 +10,7 @@ from aecore.checkpoints import CheckpointInfo
 from aecore.data import DATASETS
 from aecore.project import PROJECTORS, methods_for
 
-from . import cache, state, text
+from . import cache, links, present, state, text
 
 MODEL_LABELS = {"ae": "AE", "vae": "VAE", "dae": "Denoising AE", "conv_ae": "Conv AE",
                 "conv_vae": "Conv VAE"}
@@ -35,56 +35,118 @@ def model_label(info: CheckpointInfo) -> str:
 
 def page_setup(title: str, *, icon: str = ":material/explore:", sidebar: bool = True,
                default_model: str = "digits_vae_z2") -> Selection:
-    """Set the page config, fill session defaults and draw the shared sidebar.
+    """Set the page config, fill session defaults, apply a lesson link and draw the sidebar.
 
     The sidebar's dataset, model and projection are kept in session state under ``side.*`` so
-    they survive switching pages.
+    they survive switching pages. A lesson link's parameters (:mod:`ui.links`) are applied
+    first; the page's state is written back into the address at the end. Controls named in
+    ``side.hide`` (and, in presenter mode, the advanced ones) are replaced by a caption.
     """
     st.set_page_config(page_title=f"{title} · Latent Lab", page_icon=icon, layout="wide")
     state.init()
+    problems = links.apply(title)
+    if present.on():
+        present.inject_css()
     _nav()
+    _presenter_controls(title)
+    for msg in problems:
+        st.warning(f"Lesson link: {msg}", icon=":material/link_off:")
     if not sidebar:
+        links.sync_url(title)
         return Selection(None, None)
+    sel = _pickers(default_model)
+    links.sync_url(title)
+    return sel
+
+
+def _pickers(default_model: str) -> Selection:
+    """Dataset, model and projection pickers (or captions where hidden) and the model card."""
     infos, problems = cache.list_models()
     with st.sidebar:
         names = list(DATASETS)
         if st.session_state[state.DATASET] not in names:
             st.session_state[state.DATASET] = names[0]
-        state.sync_widget(state.DATASET)
-        st.selectbox("Dataset", names, key=state.widget_key(state.DATASET),
-                     on_change=state.store_widget, args=(state.DATASET,))
+        if state.hidden("dataset"):
+            st.caption(f"Dataset: **{st.session_state[state.DATASET]}**")
+        else:
+            state.sync_widget(state.DATASET)
+            st.selectbox("Dataset", names, key=state.widget_key(state.DATASET),
+                         on_change=state.store_widget, args=(state.DATASET,))
         ds = st.session_state[state.DATASET]
         mine = [i for i in infos if i.dataset == ds]
-        for msg in problems:
-            st.warning(f"Skipped an unreadable checkpoint: {msg}", icon=":material/warning:")
+        if not present.on():
+            for msg in problems:
+                st.warning(f"Skipped an unreadable checkpoint: {msg}", icon=":material/warning:")
         if not mine:
             st.info(f"No trained model for **{ds}** yet. Train one on the Train page, or pick "
                     "**digits**, which ships with pretrained models.")
             return Selection(None, None)
         paths = [str(i.path) for i in mine]
+        by_path = dict(zip(paths, mine))
+        if st.session_state.pop(links.RESOLVE_MODEL, False):  # a lesson link named a model
+            want = st.session_state.get(state.MODEL_NAME)
+            named = [p for p, i in zip(paths, mine) if i.name == want]
+            if named:
+                st.session_state[state.MODEL] = named[0]
+            else:
+                st.warning(f"Lesson link: no model named `{want}` for {ds} on this server; "
+                           "showing another one.", icon=":material/link_off:")
         if st.session_state[state.MODEL] not in paths:
             pref = [p for p, i in zip(paths, mine) if i.name == default_model]
             st.session_state[state.MODEL] = (pref or paths)[0]
-        by_path = dict(zip(paths, mine))
-        state.sync_widget(state.MODEL)
-        st.selectbox("Model", paths, key=state.widget_key(state.MODEL),
-                     format_func=lambda p: model_label(by_path[p]),
-                     on_change=state.store_widget, args=(state.MODEL,))
+        if state.hidden("model"):
+            st.caption(f"Model: **{model_label(by_path[st.session_state[state.MODEL]])}**")
+        else:
+            state.sync_widget(state.MODEL)
+            st.selectbox("Model", paths, key=state.widget_key(state.MODEL),
+                         format_func=lambda p: model_label(by_path[p]),
+                         on_change=state.store_widget, args=(state.MODEL,))
         info = by_path[st.session_state[state.MODEL]]
+        st.session_state[state.MODEL_NAME] = info.name
         methods = methods_for(info.model_config.latent_dim)
         if st.session_state[state.PROJECTION] not in methods:
             st.session_state[state.PROJECTION] = methods[0]
-        state.sync_widget(state.PROJECTION)
-        st.selectbox("Projection", methods, key=state.widget_key(state.PROJECTION),
-                     format_func=lambda m: PROJECTORS[m].label,
-                     on_change=state.store_widget, args=(state.PROJECTION,),
-                     help="How the latent codes are drawn in 2-D. A 2-D latent is shown as is.")
-        _model_card(info)
+        if state.hidden("projection") or present.on():
+            st.caption(f"Projection: **{PROJECTORS[st.session_state[state.PROJECTION]].label}**")
+        else:
+            state.sync_widget(state.PROJECTION)
+            st.selectbox("Projection", methods, key=state.widget_key(state.PROJECTION),
+                         format_func=lambda m: PROJECTORS[m].label,
+                         on_change=state.store_widget, args=(state.PROJECTION,),
+                         help="How the latent codes are drawn in 2-D. A 2-D latent is shown "
+                              "as is.")
+        if not present.on():
+            _model_card(info)
     return Selection(info, st.session_state[state.PROJECTION])
+
+
+def _presenter_controls(page: str) -> None:
+    """Presenter-mode toggle, the lesson-link button and, when a link hid controls, a way back."""
+    with st.sidebar:
+        state.sync_widget(state.PRESENTER)
+        st.toggle("Presenter mode", key=state.widget_key(state.PRESENTER),
+                  on_change=state.store_widget, args=(state.PRESENTER,),
+                  help="For a projector: larger type and markers, colour-blind-safe colours, "
+                       "fewer controls. Also the link parameter presenter=1.")
+        if st.button("Lesson link", icon=":material/link:", key="side.link",
+                     help="A link that opens this page exactly as it is now."):
+            _link_dialog(page)
+        if st.session_state.get(state.HIDE):
+            st.button("Show all controls", key="side.show_all", icon=":material/visibility:",
+                      on_click=lambda: st.session_state.update({state.HIDE: ()}))
+
+
+@st.dialog("Lesson link", width="large")
+def _link_dialog(page: str) -> None:
+    """The link of this page's current state, in a code box (its copy icon copies it)."""
+    st.markdown(text.LESSON_LINK)
+    st.code(links.lesson_url(page), language=None, wrap_lines=True)
 
 
 def _nav() -> None:
     """Page list at the top of the sidebar (Streamlit's own would call the home page "app")."""
+    if state.hidden("nav"):
+        return
     with st.sidebar:
         st.markdown("### Latent Lab")
         try:

@@ -12,12 +12,18 @@ DATASET = "side.dataset"
 MODEL = "side.model"  # checkpoint path (str)
 PROJECTION = "side.projection"
 MAP_PICK = "map.pick"  # {"kind": "point", "index": i} or {"kind": "grid", "x": x, "y": y}
+MAP_PICK_SEQ = "map.pick_seq"  # counts map clicks (a repeated click on the same spot counts)
+MODEL_NAME = "side.model_name"  # checkpoint name of MODEL (what lesson links carry)
+PRESENTER = "side.presenter"  # presenter mode on/off
+HIDE = "side.hide"  # tuple of hidden controls, from ui.links.HIDEABLE
 
 DEFAULTS: dict[str, object] = {
     DATASET: "digits",
     MODEL: None,
     PROJECTION: None,
     MAP_PICK: None,
+    PRESENTER: False,
+    HIDE: (),
 }
 
 
@@ -35,6 +41,19 @@ def widget_key(key: str) -> str:
 def sync_widget(key: str) -> None:
     """Before drawing a widget: give it the persistent value (survives page switches)."""
     st.session_state[widget_key(key)] = st.session_state.get(key)
+
+
+def hidden(control: str) -> bool:
+    """Whether a lesson link (or presenter mode) hid ``control`` (see ``ui.links.HIDEABLE``)."""
+    return control in (st.session_state.get(HIDE) or ())
+
+
+def clamp(key: str, lo, hi) -> None:
+    """Keep a numeric session value (e.g. from a lesson link) inside a widget's [lo, hi];
+    writes only when it changes, and before the widget is drawn."""
+    v = st.session_state.get(key)
+    if v is not None and not lo <= v <= hi:
+        st.session_state[key] = type(v)(min(max(v, lo), hi))
 
 
 def store_widget(key: str) -> None:

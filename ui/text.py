@@ -39,6 +39,9 @@ PAGES = {
     "pages/8_AE_vs_PCA.py": ("AE vs PCA", ":material/stacked_line_chart:",
                              "Two numbers per image either way: the nonlinear autoencoder beats "
                              "PCA, the linear one."),
+    "pages/9_Classroom.py": ("Classroom", ":material/groups:",
+                             "Run a lesson with the whole class: students join with a short "
+                             "code and every click of theirs appears live on your map."),
 }
 
 LATENT_MAP = """
@@ -272,3 +275,31 @@ FORMULA_PCA = r"\hat{x} = m + W W^{\top}(x - m),\qquad W \in \mathbb{R}^{D \time
 PCA_RECON = ("Top: test images. Middle: rebuilt from 2 PCA numbers. Bottom: rebuilt from the "
              "autoencoder's 2 latent numbers.")
 BETA_PRIOR = "Prior samples z ~ N(0, I) of the β = {beta:g} model, decoded."
+
+LESSON_LINK = """
+This link opens the page exactly as it is now: dataset, model, projection, the picked point,
+the interpolation pair, β, the noise level, presenter mode and any hidden controls. Copy it with
+the icon at the right of the box. The address bar holds the same link at all times.
+"""
+
+LESSONS_INTRO = "Ready lessons: each link opens a page already set up for one idea."
+
+CLASSROOM = """
+Run a lesson with the whole class on one latent map. **You** (lecturer) pick a dataset, model
+and projection in the sidebar and start a class: a short code appears in large type. **Students**
+open this page on their own devices and type the code. They see the same map and click it as on
+the Latent map page; every click appears live on your map, with the decoded images of the last
+clicks in a strip. Ask them to *find a 7*, *find a place that decodes to garbage*, or *click
+where a 3 turns into an 8*, and watch the answers arrive.
+"""
+
+CLASS_START = """
+Pick the dataset, model and projection in the sidebar, then press **Start a class** below.
+The class follows your sidebar: switch model and every student's map switches too. Students
+cannot change it. A class ends after 3 hours or when you end it.
+"""
+
+CLASS_STUDENT = """
+You are in class **{code}** on the model **{model}**. Click a dot to see that image and its
+reconstruction, or click empty space to decode it: your click appears on the lecturer's map.
+"""

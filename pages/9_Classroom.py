@@ -1,0 +1,43 @@
+"""Classroom: a lecturer opens a class; students join with its code and their clicks appear
+live on the lecturer's map."""
+import streamlit as st
+
+from aecore.errors import LatentLabError
+from ui import classroom, shell, text
+
+role = st.session_state.get(classroom.ROLE)
+if role is None and (code := st.query_params.get("join")):
+    st.session_state["class.join_error"] = classroom.join(code)
+    role = st.session_state.get(classroom.ROLE)
+# students follow the class's settings: no model pickers for them
+sel = shell.page_setup("Classroom", icon=":material/groups:", sidebar=role != "student")
+st.title("Classroom")
+if msg := st.session_state.pop("class.join_error", None):
+    st.error(f"Cannot join: {msg}", icon=":material/error:")
+try:
+    if role is None:
+        st.markdown(text.CLASSROOM)
+        classroom.join_form()
+        if sel.info is not None:
+            st.button(f"Start a class with {sel.info.name}", type="primary",
+                      icon=":material/co_present:", on_click=classroom.start,
+                      args=(sel.info, sel.method))
+    elif role == "lecturer":
+        classroom.lecturer_controls(sel.info, sel.method)
+        if sel.info is not None:
+            classroom.lecturer_view(sel.info, sel.method)
+    else:
+        cls = classroom.class_settings()
+        info = classroom.class_model(cls) if cls else None
+        if info is None:
+            st.error("This class's model is not on this server any more, or the class has "
+                     "ended.", icon=":material/error:")
+            st.button("Leave the class", on_click=classroom.leave)
+            st.stop()
+        st.markdown(text.CLASS_STUDENT.format(code=st.session_state[classroom.CODE],
+                                              model=info.name))
+        classroom.student_view(info, cls["projection"])
+        classroom.follow(info, cls["projection"])
+        st.button("Leave the class", on_click=classroom.leave, icon=":material/logout:")
+except LatentLabError as exc:
+    st.error(f"The class map cannot be shown: {exc}", icon=":material/error:")

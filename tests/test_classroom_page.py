@@ -1,0 +1,119 @@
+"""The Classroom page (AppTest): a lecturer opens a class, simulated students click, the
+lecturer's map and strip show every click; a student joins by link and their clicks are sent."""
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from aecore import checkpoints
+from aecore.classroom import ClassStore, default_db
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "9_Classroom.py")
+AE_Z2 = str(checkpoints.SHIPPED_DIR / "digits_ae_z2.safetensors")
+
+
+def _lecturer() -> tuple[AppTest, str]:
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    start = [b for b in at.button if b.label.startswith("Start a class")]
+    assert start, [b.label for b in at.button]
+    start[0].click().run()
+    assert not at.exception
+    code = at.session_state["class.code"]
+    assert any(code in m.value and "class-code" in m.value for m in at.markdown)
+    return at, code
+
+
+def _student(code: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["join"] = code
+    return at.run()
+
+
+def _class_traces(at) -> dict:
+    chart = next(c for c in at.get("plotly_chart") if c.key == "class.map")
+    spec = json.loads(chart.proto.spec)
+    return {t["name"]: t for t in spec["data"] if t.get("name") in ("class clicks",
+                                                                    "last clicks")}
+
+
+def _captions(at) -> list[str]:
+    return [i.caption for img in at.get("image") for i in img.proto.imgs]
+
+
+def test_lecturer_sees_every_simulated_students_click_on_the_map_and_in_the_strip():
+    at, code = _lecturer()
+    assert any("Waiting for the first click" in i.value for i in at.info)
+    assert sum(len(t["x"]) for t in _class_traces(at).values()) == 0
+    students = ClassStore(default_db())  # other server threads: a separate store object
+    for k in range(11):
+        pick = ({"kind": "point", "index": 3 * k} if k % 2 else
+                {"kind": "grid", "x": 0.1 * k, "y": -0.1 * k})
+        students.add_click(code, f"s{k}", pick, name=f"Ann{k}")
+    at.run()
+    assert not at.exception
+    tr = _class_traces(at)
+    assert len(tr["class clicks"]["x"]) == 3 and len(tr["last clicks"]["x"]) == 8
+    assert tr["last clicks"]["text"] == [str(i) for i in range(1, 9)]  # numbered as the strip
+    caps = _captions(at)
+    assert len(caps) == 8 and caps[0].startswith("1. Ann3") and caps[-1].startswith("8. Ann10")
+    assert any("empty space" in c for c in caps) and any("image 27" in c for c in caps)
+    assert any("**11** clicks" in m.value and "**11** students" in m.value for m in at.markdown)
+    # nothing is fetched twice: a rerun without new clicks shows the same 11
+    at.run()
+    tr = _class_traces(at)
+    assert len(tr["class clicks"]["x"]) + len(tr["last clicks"]["x"]) == 11
+
+
+def test_student_joins_by_link_sees_the_class_model_and_their_clicks_reach_the_class():
+    lect, code = _lecturer()
+    at = _student(code)
+    assert not at.exception
+    assert not [s for s in at.selectbox if s.label in ("Dataset", "Model", "Projection")]
+    assert any(code in m.value and "digits_vae_z2" in m.value for m in at.markdown)
+    store = ClassStore(default_db())
+    at.session_state["map.pick"] = {"kind": "point", "index": 5}
+    at.session_state["map.pick_seq"] = 1
+    at.run()
+    assert not at.exception
+    assert "original x" in _captions(at)  # the usual click panel
+    clicks = store.clicks(code)
+    assert [(c.kind, c.index) for c in clicks] == [("point", 5)]
+    at.run()  # a rerun is not a click: nothing is sent again
+    assert len(store.clicks(code)) == 1
+    at.session_state["map.pick"] = {"kind": "grid", "x": 0.5, "y": 0.5}
+    at.session_state["map.pick_seq"] = 2
+    at.run()  # a second click 0 s later: over the rate limit, refused with a message
+    assert any("Slow down" in w.value for w in at.warning)
+    assert len(store.clicks(code)) == 1
+    lect.run()
+    assert sum(len(t["x"]) for t in _class_traces(lect).values()) == 1
+
+
+def test_student_follows_the_lecturer_and_cannot_change_the_model():
+    lect, code = _lecturer()
+    stud = _student(code)
+    stud.session_state["side.model"] = AE_Z2  # a student's own choice is ignored
+    stud.run()
+    assert any("digits_vae_z2" in m.value for m in stud.markdown)
+    lect.selectbox(key="w.side.model").select(AE_Z2).run()
+    assert not lect.exception
+    assert ClassStore(default_db()).get(code).settings["name"] == "digits_ae_z2"
+    stud.run()
+    assert any("digits_ae_z2" in m.value for m in stud.markdown)
+
+
+def test_bad_or_ended_class_codes_get_a_clear_message():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["join"] = "0OIL1"
+    at.run()
+    assert not at.exception
+    assert any("Cannot join" in e.value for e in at.error)
+    lect, code = _lecturer()
+    stud = _student(code)
+    next(b for b in lect.button if b.label == "End the class").click().run()
+    assert not lect.exception and "class.code" not in lect.session_state
+    stud.run()
+    assert not stud.exception
+    assert any("ended" in e.value for e in stud.error)

@@ -1,0 +1,250 @@
+"""Classroom page glue: a lecturer opens a class, students join with its code, every student's
+click on the map shows up live on the lecturer's map with the decoded images of the last clicks.
+
+Shared state (classes, their settings, the clicks) lives in :class:`aecore.classroom.ClassStore`
+(SQLite in WAL mode under the state folder, so it survives a server restart); what a user is
+(lecturer of class X, student Y of class X) lives in ``st.session_state``. Students never see
+the model pickers: their map follows the class's settings, which only the lecturer's token can
+change.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+
+import numpy as np
+import streamlit as st
+
+from aecore import classroom
+from aecore.checkpoints import CheckpointInfo
+from aecore.errors import ClassroomError, RateLimited
+
+from . import cache, images, mapview, present, state, text
+
+CODE = "class.code"
+TOKEN = "class.token"  # lecturer's secret (only in the lecturer's session)
+ROLE = "class.role"  # "lecturer" | "student"
+STUDENT = "class.student"  # this browser session's anonymous student id
+NAME = "class.name"
+SENT = "class.sent_seq"  # MAP_PICK_SEQ of the last click sent to the class
+SEEN = "class.seen"  # lecturer: clicks fetched so far (list of Click)
+STRIP = 8  # decoded images of the last clicks shown to the lecturer
+POLL_S = 2.0  # lecturer's map refresh
+FOLLOW_S = 4.0  # student's check that the class's settings did not change
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> classroom.ClassStore:
+    """The server's one class store (it opens a connection per call, so threads may share it)."""
+    return classroom.ClassStore(classroom.default_db())
+
+
+def settings_of(info: CheckpointInfo, method: str) -> dict:
+    """What a class shares: dataset, model (path and id) and projection."""
+    return {"dataset": info.dataset, "model": str(info.path), "model_id": info.id,
+            "name": info.name, "projection": method}
+
+
+def class_model(settings: dict) -> CheckpointInfo | None:
+    """The checkpoint a class's settings name, if it is still on this server."""
+    infos, _ = cache.list_models()
+    return next((i for i in infos if i.id == settings.get("model_id")), None)
+
+
+def leave() -> None:
+    """Forget this session's class (a lecturer's class stays open for its students)."""
+    for k in (CODE, TOKEN, ROLE, SEEN, SENT):
+        st.session_state.pop(k, None)
+    st.query_params.pop("join", None)
+
+
+def start(info: CheckpointInfo, method: str) -> None:
+    """Button callback: open a class with the sidebar's model; this session is its lecturer."""
+    code, token = store().open_class(settings_of(info, method))
+    st.session_state.update({CODE: code, TOKEN: token, ROLE: "lecturer", SEEN: []})
+
+
+def join(code: str) -> str | None:
+    """Join class ``code`` as a student. Returns an error message, or None on success."""
+    try:
+        code = classroom.normalize_code(code)
+        store().get(code)
+    except ClassroomError as exc:
+        return str(exc)
+    st.session_state.setdefault(STUDENT, secrets.token_hex(6))
+    # a pick made before joining (e.g. on the Latent map page) is not a click for the class
+    st.session_state.update({CODE: code, ROLE: "student", state.MAP_PICK: None,
+                             SENT: st.session_state.get(state.MAP_PICK_SEQ)})
+    st.query_params["join"] = code
+    return None
+
+
+def join_form() -> None:
+    """Start a class (lecturer) or join one (student), side by side."""
+    c1, c2 = st.columns(2, gap="large")
+    with c1:
+        st.subheader("Lecturer: start a class")
+        st.markdown(text.CLASS_START)
+    with c2:
+        st.subheader("Student: join a class")
+        with st.form("class.join"):
+            code = st.text_input("Class code", max_chars=classroom.CODE_LEN + 2,
+                                 placeholder="e.g. K7QX2")
+            st.text_input("Your name (optional, shown to the lecturer)",
+                          max_chars=classroom.Limits().max_name_len, key=NAME)
+            if st.form_submit_button("Join", icon=":material/login:"):
+                if (msg := join(code)) is None:
+                    st.rerun()
+                st.error(f"Cannot join: {msg}", icon=":material/error:")
+
+
+def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
+    """The code in large type, the join link, and the class following the sidebar's model."""
+    code, token = st.session_state[CODE], st.session_state[TOKEN]
+    try:
+        cls = store().get(code)
+        if info is not None and settings_of(info, method) != cls.settings:
+            cls = store().update_settings(code, token, settings_of(info, method))
+    except ClassroomError as exc:
+        st.error(f"This class has ended: {exc}", icon=":material/error:")
+        st.button("Start again", on_click=leave)
+        st.stop()
+    c1, c2 = st.columns([2, 3])
+    with c1:
+        st.markdown(f"<div class='class-code' style='font-size:5.5rem;font-weight:800;"
+                    f"letter-spacing:0.4rem;line-height:1.1'>{code}</div>",
+                    unsafe_allow_html=True)
+        st.caption("Class code: students open the Classroom page and type it.")
+    with c2:
+        base = _base_url()
+        st.markdown("Or they open this link:")
+        st.code(f"{base}?join={code}", language=None)
+        minutes = max(0, int((cls.expires - time.time()) / 60))
+        st.caption(f"The class follows the model and projection in your sidebar. It ends in "
+                   f"{minutes // 60} h {minutes % 60:02d} min, or now:")
+        st.button("End the class", on_click=_end, icon=":material/stop_circle:")
+
+
+def _end() -> None:
+    try:
+        store().close(st.session_state[CODE], st.session_state[TOKEN])
+    except ClassroomError:
+        pass
+    leave()
+
+
+def _base_url() -> str:
+    try:
+        return (st.context.url or "").split("?", 1)[0]
+    except Exception:
+        return ""
+
+
+@st.fragment(run_every=POLL_S)
+def lecturer_view(info: CheckpointInfo, method: str) -> None:
+    """The class's map: every student's click as a mark, the last ones numbered, and the
+    decoded images of the last :data:`STRIP` clicks. Refreshes every :data:`POLL_S` seconds."""
+    code = st.session_state[CODE]
+    seen = st.session_state.setdefault(SEEN, [])
+    try:
+        while True:  # fetch everything new (pages of 500)
+            new = store().clicks(code, after_id=seen[-1].id if seen else 0, limit=500)
+            seen.extend(new)
+            if len(new) < 500:
+                break
+        counts = store().counts(code)
+    except ClassroomError as exc:
+        st.error(f"This class has ended: {exc}", icon=":material/error:")
+        return
+    md = mapview.load_map_data(info, method)
+    fig = class_figure(md, seen)
+    st.markdown(f"**{counts['students']}** students · **{counts['clicks']}** clicks")
+    present.chart(fig, key="class.map", config={"displaylogo": False})
+    strip(md, seen[-STRIP:])
+
+
+def class_figure(md: mapview.MapData, clicks: list) -> dict:
+    """The map plus the class's clicks (grey) and the last :data:`STRIP` (red, numbered)."""
+    base = mapview.map_figure(md, None, None)
+    xy = np.array([_click_xy(md, c) for c in clicks] or np.zeros((0, 2)), float).reshape(-1, 2)
+    names = [c.name or f"student {c.student[:4]}" for c in clicks]
+    old, last = slice(0, max(0, len(clicks) - STRIP)), slice(max(0, len(clicks) - STRIP), None)
+    n_last = len(clicks[last])
+    traces = [
+        dict(type="scatter", x=xy[old, 0].tolist(), y=xy[old, 1].tolist(), mode="markers",
+             name="class clicks", text=names[old], hoverinfo="text",
+             marker=dict(size=9, symbol="x-thin-open", color="#444", line=dict(width=2))),
+        dict(type="scatter", x=xy[last, 0].tolist(), y=xy[last, 1].tolist(),
+             mode="markers+text", name="last clicks", text=[str(k + 1) for k in range(n_last)],
+             textposition="top center", hovertext=names[last], hoverinfo="text",
+             marker=dict(size=16, symbol="circle-open", color="#d62728", line=dict(width=3)),
+             textfont=dict(color="#d62728", size=14)),
+    ]
+    return {"data": [*base["data"], *traces], "layout": base["layout"]}
+
+
+def _click_xy(md: mapview.MapData, c) -> tuple[float, float]:
+    if c.kind == "point" and 0 <= c.index < len(md.atlas.embedding):
+        return tuple(md.atlas.embedding[c.index])
+    return (c.x, c.y)
+
+
+def strip(md: mapview.MapData, last: list) -> None:
+    """Decoded images of the last clicks, numbered as on the map."""
+    if not last:
+        st.info("Waiting for the first click…", icon=":material/hourglass_empty:")
+        return
+    cols = st.columns(STRIP)
+    for k, (col, c) in enumerate(zip(cols, last)):
+        if c.kind == "point" and 0 <= c.index < len(md.test):
+            img = cache.reconstruct_one(md.model, md.test.x[c.index])
+            what = f"image {c.index} ({md.test.classes[int(md.test.y[c.index])]})"
+        else:
+            z, _ = md.atlas.code_at(c.x, c.y)
+            img = cache.decode_one(md.model, np.asarray(z, np.float32))
+            what = "empty space"
+        col.image(images.enlarge(img), width="stretch",
+                  caption=f"{k + 1}. {c.name or 'student ' + c.student[:4]} · {what}")
+
+
+@st.fragment(run_every=FOLLOW_S)
+def follow(info: CheckpointInfo, method: str) -> None:
+    """Every :data:`FOLLOW_S` seconds: redraw the page when the lecturer switched model or
+    projection or ended the class (a tiny fragment, so the map itself is not resent)."""
+    try:
+        cls = store().get(st.session_state[CODE])
+    except ClassroomError:
+        st.rerun(scope="app")
+    if cls.settings.get("model_id") != info.id or cls.settings.get("projection") != method:
+        st.rerun(scope="app")
+
+
+@st.fragment
+def student_view(info: CheckpointInfo, method: str) -> None:
+    """The class's map with the usual click panel; each click is sent to the class."""
+    code = st.session_state[CODE]
+    mapview.render(mapview.load_map_data(info, method))
+    seq = st.session_state.get(state.MAP_PICK_SEQ)
+    pick = st.session_state.get(state.MAP_PICK)
+    if pick is None or seq is None or seq == st.session_state.get(SENT):
+        return
+    try:
+        store().add_click(code, st.session_state[STUDENT], pick,
+                          name=st.session_state.get(NAME) or "")
+        st.session_state[SENT] = seq
+        st.toast("Sent to the lecturer's map", icon=":material/send:")
+    except RateLimited as exc:
+        st.warning(f"Slow down: wait {exc.retry_after_s:.1f} s before the next click.",
+                   icon=":material/timer:")
+        st.session_state[SENT] = seq
+    except ClassroomError as exc:
+        st.error(f"Your click was not sent: {exc}", icon=":material/error:")
+        st.session_state[SENT] = seq
+
+
+def class_settings() -> dict | None:
+    """The class settings of this student, or None when the class is gone."""
+    try:
+        return store().get(st.session_state[CODE]).settings
+    except ClassroomError:
+        return None

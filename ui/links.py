@@ -1,0 +1,262 @@
+"""Lesson links: the state of a page in its URL (``st.query_params``), and back.
+
+A lesson link is an ordinary address such as
+``/Latent_map?dataset=digits&model=digits_ae_z2&pick=g1.8,-2.4&presenter=1&hide=model``:
+opening it restores the page exactly (model, dataset, projection, the picked point, the
+interpolation pair, β, the noise level, presenter mode, which controls are hidden).
+
+* :func:`apply` runs at the top of every page (from :func:`ui.shell.page_setup`): when the
+  address holds parameters this session has not applied yet, they are parsed, checked and
+  copied into ``st.session_state``; a bad value is skipped and reported, never raised.
+* :func:`sync_url` writes the current state back into the address (so the address bar is
+  always a lesson link); it also runs inside the fragments whose clicks change the state.
+* :func:`lesson_url` builds the link for the "Lesson link" dialog.
+
+Models travel by checkpoint *name* (``digits_vae_z2``), never by file path.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from aecore.data import DATASETS
+from aecore.noise import NOISE_KINDS
+from aecore.project import PROJECTORS
+
+from . import state
+
+APPLIED = "link.applied"  # the query dict last applied or written by this session
+RESOLVE_MODEL = "link.resolve_model"  # set when a link named a model: the sidebar selects it
+HIDEABLE = ("dataset", "model", "projection", "nav", "formulas")
+_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,80}$")
+
+
+def _int(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(s: str) -> int:
+        v = int(s)
+        if not lo <= v <= hi:
+            raise ValueError(f"must be an integer from {lo} to {hi}")
+        return v
+    return parse
+
+
+def _float(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(s: str) -> float:
+        v = float(s)
+        if not (math.isfinite(v) and lo <= v <= hi):
+            raise ValueError(f"must be a number from {lo:g} to {hi:g}")
+        return v
+    return parse
+
+
+def _choice(options) -> Callable[[str], str]:
+    options = list(options)
+
+    def parse(s: str) -> str:
+        if s not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return s
+    return parse
+
+
+def _bool(s: str) -> bool:
+    if s.lower() in ("1", "true", "yes", "on"):
+        return True
+    if s.lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("must be 1 or 0")
+
+
+def _hide(s: str) -> tuple[str, ...]:
+    parts = tuple(p for p in s.split(",") if p)
+    bad = [p for p in parts if p not in HIDEABLE]
+    if bad:
+        raise ValueError(f"unknown control {bad[0]!r}; hideable: {', '.join(HIDEABLE)}")
+    return tuple(p for p in HIDEABLE if p in parts)
+
+
+def _model_name(s: str) -> str:
+    if not _NAME.match(s):
+        raise ValueError("must be a checkpoint name (letters, digits, _ . -)")
+    return s
+
+
+def parse_pick(s: str) -> dict:
+    """``p12`` -> image 12; ``g1.5,-0.25`` -> empty space at (1.5, -0.25) in map units.
+
+    Raises
+    ------
+    ValueError
+        On any other text, a negative index or a non-finite / huge coordinate.
+    """
+    if s[:1] == "p":
+        return {"kind": "point", "index": _int(0, 10**7)(s[1:])}
+    if s[:1] == "g" and s.count(",") == 1:
+        x, y = (_float(-1e6, 1e6)(v) for v in s[1:].split(","))
+        return {"kind": "grid", "x": x, "y": y}
+    raise ValueError("must be p<index> or g<x>,<y>")
+
+
+def format_pick(pick: dict) -> str:
+    """Inverse of :func:`parse_pick`."""
+    if pick["kind"] == "point":
+        return f"p{int(pick['index'])}"
+    return f"g{float(pick['x']):.4g},{float(pick['y']):.4g}"
+
+
+def _num(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+@dataclass(frozen=True)
+class Param:
+    """One URL parameter: its name, the session key it fills, how to parse and print it, and
+    the pages (titles given to ``page_setup``) where it belongs (``None``: every page)."""
+
+    name: str
+    key: str
+    parse: Callable[[str], object]
+    fmt: Callable[[object], str] = _num
+    pages: tuple[str, ...] | None = None
+    skip: object = None  # a value not worth writing (the default)
+
+
+_SIDEBAR_PAGES = ("Latent map", "Interpolate", "Sample the prior", "Anomalies", "AE vs PCA",
+                  "AE vs VAE", "Denoising", "Train", "Classroom")
+PARAMS: tuple[Param, ...] = (
+    Param("presenter", state.PRESENTER, _bool, lambda v: "1" if v else "0", skip=False),
+    Param("hide", state.HIDE, _hide, ",".join, skip=()),
+    Param("dataset", state.DATASET, _choice(DATASETS), str, _SIDEBAR_PAGES),
+    Param("model", state.MODEL_NAME, _model_name, str, _SIDEBAR_PAGES),
+    Param("proj", state.PROJECTION, _choice(PROJECTORS), str, _SIDEBAR_PAGES),
+    Param("pick", state.MAP_PICK, parse_pick, format_pick, ("Latent map",)),
+    Param("a", "interp.a", _int(0, 10**7), pages=("Interpolate",)),
+    Param("b", "interp.b", _int(0, 10**7), pages=("Interpolate",)),
+    Param("path", "interp.method", _choice(("lerp", "slerp")), str, ("Interpolate",)),
+    Param("steps", "interp.steps", _int(5, 60), pages=("Interpolate",)),
+    Param("n", "prior.n", _int(4, 64), pages=("Sample the prior",)),
+    Param("temp", "prior.temperature", _float(0.1, 3.0), pages=("Sample the prior",)),
+    Param("seed", "prior.seed", _int(0, 10**9), pages=("Sample the prior",)),
+    Param("beta", "cmp.beta", _float(0.0, 100.0), pages=("AE vs VAE",)),
+    Param("img", "cmp.pick", _int(0, 10**7), pages=("AE vs VAE",)),
+    Param("thr", "anom.threshold", _float(-1e9, 1e9), pages=("Anomalies",)),
+    Param("img", "den.index", _int(0, 10**7), pages=("Denoising",)),
+    Param("noise", "den.kind", _choice(NOISE_KINDS), str, ("Denoising",)),
+    Param("level", "den.level", _float(0.0, 0.8), pages=("Denoising",)),
+    Param("latent", "train.latent", _int(2, 128), pages=("Train",)),
+    Param("beta", "train.beta", _float(0.0, 8.0), pages=("Train",)),
+)
+# parameters other modules read themselves (kept in the address, never reported as unknown)
+FOREIGN = ("join",)
+
+
+def params_for(page: str) -> list[Param]:
+    """The parameters that belong to ``page``."""
+    return [p for p in PARAMS if p.pages is None or page in p.pages]
+
+
+def _query() -> dict[str, str]:
+    return {k: st.query_params[k] for k in st.query_params}  # last value of each key
+
+
+def apply(page: str) -> list[str]:
+    """Copy the address's parameters into session state, once per new address.
+
+    Returns
+    -------
+    list of str
+        One message per parameter that was skipped (bad value or unknown name).
+    """
+    q = _query()
+    if not q or q == st.session_state.get(APPLIED):
+        return []
+    problems = []
+    known = {p.name for p in params_for(page)}
+    for p in params_for(page):
+        if p.name in q:
+            try:
+                st.session_state[p.key] = p.parse(q[p.name])
+            except (ValueError, TypeError) as exc:
+                problems.append(f"`{p.name}={q[p.name][:40]}` was ignored: {exc}.")
+    if "model" in q and state.MODEL_NAME in st.session_state:
+        st.session_state[RESOLVE_MODEL] = True  # ui.shell turns the name into a checkpoint
+    for name in set(q) - known - set(FOREIGN):
+        problems.append(f"`{name[:40]}` is not a setting of this page; ignored.")
+    st.session_state[APPLIED] = q
+    return problems
+
+
+def current(page: str) -> dict[str, str]:
+    """The state of ``page`` as URL parameters (values at their default are left out)."""
+    out = {}
+    for p in params_for(page):
+        v = st.session_state.get(p.key)
+        if v is None or v == p.skip:
+            continue
+        out[p.name] = p.fmt(v)
+    return out
+
+
+def sync_url(page: str) -> None:
+    """Write :func:`current` into the address bar (only when it changed)."""
+    want = current(page)
+    q = _query()
+    want.update({k: q[k] for k in FOREIGN if k in q})
+    if q != want:
+        st.query_params.from_dict(want)
+    st.session_state[APPLIED] = want
+
+
+def lesson_url(page: str) -> str:
+    """The full lesson link of ``page`` now: this page's address plus :func:`current`."""
+    base = ""
+    try:
+        base = (st.context.url or "").split("?", 1)[0]
+    except Exception:  # no browser (AppTest, bare mode): a relative link still works
+        base = ""
+    q = urlencode(current(page))
+    return f"{base}?{q}" if q else base
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A ready lesson: a page opened with a lesson link's parameters.
+
+    ``expect`` maps session keys to the values the page must show (checked by the tests).
+    """
+
+    title: str
+    page: str
+    params: dict
+    blurb: str
+    expect: dict
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson("Holes in an AE", "pages/1_Latent_map.py",
+           {"dataset": "digits", "model": "digits_ae_z2", "proj": "identity",
+            "pick": "g-2,6.8"},
+           "A plain AE's 2-D latent map, with a click in a gap between the clusters: the "
+           "decoder has never seen codes there and draws a blur.",
+           {state.MODEL_NAME: "digits_ae_z2", state.MAP_PICK: {"kind": "grid", "x": -2.0,
+                                                                "y": 6.8}}),
+    Lesson("β trades reconstruction for smoothness", "pages/5_AE_vs_VAE.py",
+           {"dataset": "digits", "beta": "4"},
+           "The AE and the VAE side by side, then the β slider set to 4: the KL term wins and "
+           "the codes collapse onto the prior.",
+           {"cmp.beta": 4.0}),
+    Lesson("Denoising", "pages/7_Denoising.py",
+           {"noise": "gaussian", "level": "0.5", "img": "12"},
+           "Heavy Gaussian noise: the plain AE copies the noise, the denoising AE removes it.",
+           {"den.kind": "gaussian", "den.level": 0.5, "den.index": 12}),
+    Lesson("Morph a 3 into an 8 (slerp)", "pages/2_Interpolate.py",
+           {"dataset": "digits", "model": "digits_vae_z2", "a": "2", "b": "7",
+            "path": "slerp", "steps": "16"},
+           "Walk the VAE's latent space from one test image to another and watch each frame.",
+           {"interp.a": 2, "interp.b": 7, "interp.method": "slerp", "interp.steps": 16}),
+)
