@@ -26,8 +26,8 @@ from .checkpoints import SHIPPED_DIR, CheckpointInfo
 from .latent import nearest
 from .project import PROJECTORS, make_projector
 
-__all__ = ["Atlas", "build_atlas", "knn_inverse", "atlas_path", "load_atlas", "save_atlas", "get_atlas",
-           "cache_dir", "ATLAS_VERSION", "GRID_N"]
+__all__ = ["Atlas", "build_atlas", "knn_inverse", "atlas_path", "load_atlas", "save_atlas",
+           "get_atlas", "cache_dir", "ATLAS_VERSION", "GRID_N"]
 
 ATLAS_VERSION = 1
 GRID_N = 64  # click-grid nodes per axis: ~10 px apart on a 650 px wide chart

@@ -8,8 +8,8 @@ from scipy.stats import norm
 from .errors import RequestTooLarge
 from .models.base import Autoencoder
 
-__all__ = ["sample_prior", "MAX_SAMPLES", "encode", "decode", "reconstruction_errors", "lerp", "slerp", "interpolate",
-           "grid_2d", "normal_grid_2d", "nearest", "MAX_DECODE"]
+__all__ = ["sample_prior", "MAX_SAMPLES", "encode", "decode", "reconstruction_errors", "lerp",
+           "slerp", "interpolate", "grid_2d", "normal_grid_2d", "nearest", "MAX_DECODE"]
 
 MAX_DECODE = 100_000  # most codes decoded in one request (memory guard)
 MAX_SAMPLES = 10_000  # most prior samples drawn in one request

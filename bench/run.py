@@ -359,7 +359,7 @@ def main() -> None:
     stclient.check_version()
     result = {"machine": machine()}
     runs = {
-        "training": lambda: training(a.root, 1, 2 if a.quick else 5),
+        "training": lambda: training(a.root, 1 if a.quick else 3, 2 if a.quick else 5),
         "click": lambda: click((2000, 10000), 30 if a.quick else 100),
         "cold_start": cold_start,
         "umap_fit": lambda: umap_fit(a.root),

@@ -158,13 +158,15 @@ def lecturer_view(info: CheckpointInfo, method: str) -> None:
         return
     md = mapview.load_map_data(info, method)
     fig = class_figure(md, seen)
-    st.markdown(f"**{counts['students']}** students · **{counts['clicks']}** clicks")
+    n, k = counts["students"], counts["clicks"]
+    st.markdown(f"**{n}** student{'s' * (n != 1)} · **{k}** click{'s' * (k != 1)}")
     present.chart(fig, key="class.map", config={"displaylogo": False})
     strip(md, seen[-STRIP:])
 
 
 def class_figure(md: mapview.MapData, clicks: list) -> dict:
-    """The map plus the class's clicks (grey) and the last :data:`STRIP` (red, numbered)."""
+    """The map plus the class's clicks (grey crosses) and the last :data:`STRIP` (black rings,
+    numbered as in the strip)."""
     base = mapview.map_figure(md, None, None)
     xy = np.array([_click_xy(md, c) for c in clicks] or np.zeros((0, 2)), float).reshape(-1, 2)
     names = [c.name or f"student {c.student[:4]}" for c in clicks]
@@ -177,8 +179,8 @@ def class_figure(md: mapview.MapData, clicks: list) -> dict:
         dict(type="scatter", x=xy[last, 0].tolist(), y=xy[last, 1].tolist(),
              mode="markers+text", name="last clicks", text=[str(k + 1) for k in range(n_last)],
              textposition="top center", hovertext=names[last], hoverinfo="text",
-             marker=dict(size=16, symbol="circle-open", color="#d62728", line=dict(width=3)),
-             textfont=dict(color="#d62728", size=14)),
+             marker=dict(size=18, symbol="circle-open", color="#000", line=dict(width=3)),
+             textfont=dict(color="#000", size=15)),
     ]
     return {"data": [*base["data"], *traces], "layout": base["layout"]}
 
