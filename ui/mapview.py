@@ -141,7 +141,7 @@ def render(md: MapData) -> None:
     snapped = None
     if clicked is not None and md.atlas.inverse == "snap":
         snapped = md.atlas.nearest_point(*clicked)[0]  # t-SNE: ring the image it snaps to
-    left, right = st.columns([1, 1] if present.on() else [3, 2], gap="medium")
+    left, right = st.columns([3, 2], gap="medium")
     with left:
         present.chart(map_figure(md, sel if snapped is None else snapped, clicked),
                       key=CHART_KEY, on_select=on_map_select, selection_mode="points",

@@ -19,7 +19,9 @@ SAFE_COLORS = ["#88CCEE", "#CC6677", "#DDCC77", "#117733", "#332288",
 SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon",
            "triangle-down", "pentagon"]
 _RECOLOR = {c.lower(): k for k, c in enumerate(figures.CLASS_COLORS)}
-MARKER_SCALE = 1.7
+MARKER_SCALE = 1.7  # for class points and the marks below (not the grey grid of "no data")
+_MARKS = ("selected", "clicked", "flagged", "path", "A", "B", "samples", "class clicks",
+          "last clicks")
 FONT_SIZE = 20
 
 CSS = """
@@ -58,10 +60,11 @@ def for_projector(fig) -> dict:
         m = tr.get("marker")
         if isinstance(m, dict):
             m = dict(m)
-            if isinstance(m.get("size"), (int, float)):
-                m["size"] = m["size"] * MARKER_SCALE
             c = m.get("color")
             k = _RECOLOR.get(c.lower()) if isinstance(c, str) else None
+            if isinstance(m.get("size"), (int, float)) and (k is not None
+                                                            or tr.get("name") in _MARKS):
+                m["size"] = m["size"] * MARKER_SCALE
             if k is not None:
                 m["color"] = SAFE_COLORS[k]
                 if tr.get("type", "scatter") in ("scatter", "scattergl") and "symbol" not in m:
@@ -79,7 +82,7 @@ def for_projector(fig) -> dict:
         data.append(tr)
     layout = dict(d.get("layout", {}))
     layout["font"] = {**layout.get("font", {}), "size": FONT_SIZE}
-    layout["legend"] = {**layout.get("legend", {}), "font": {"size": FONT_SIZE}}
+    layout["legend"] = {**layout.get("legend", {}), "font": {"size": FONT_SIZE - 2}}
     return {**d, "data": data, "layout": layout}
 
 
