@@ -6,6 +6,11 @@ from aecore.errors import LatentLabError
 from ui import classroom, shell, text
 
 role = st.session_state.get(classroom.ROLE)
+if (teach := st.query_params.get("teach")) is not None:
+    del st.query_params["teach"]  # the lecturer's secret does not stay in the address bar
+    if role is None and (msg := classroom.resume(teach)):
+        st.session_state["class.join_error"] = f"cannot reopen the class: {msg}"
+    role = st.session_state.get(classroom.ROLE)
 if role is None and (code := st.query_params.get("join")):
     st.session_state["class.join_error"] = classroom.join(code)
     role = st.session_state.get(classroom.ROLE)

@@ -117,3 +117,23 @@ def test_bad_or_ended_class_codes_get_a_clear_message():
     stud.run()
     assert not stud.exception
     assert any("ended" in e.value for e in stud.error)
+
+
+def test_lecturer_reopens_the_class_after_a_reload_with_the_private_link_only():
+    lect, code = _lecturer()
+    lect.selectbox(key="w.side.model").select(AE_Z2).run()  # the class now uses the AE
+    token = lect.session_state["class.token"]
+    ClassStore(default_db()).add_click(code, "s1", {"kind": "point", "index": 4})
+    again = AppTest.from_file(PAGE, default_timeout=60)
+    again.query_params["teach"] = f"{code}.{token}"
+    again.run()  # a new session: the reloaded tab
+    assert not again.exception
+    assert again.session_state["class.role"] == "lecturer"
+    assert "teach" not in again.query_params  # the secret left the address bar
+    assert ClassStore(default_db()).get(code).settings["name"] == "digits_ae_z2"  # kept
+    assert sum(len(t["x"]) for t in _class_traces(again).values()) == 1
+    wrong = AppTest.from_file(PAGE, default_timeout=60)
+    wrong.query_params["teach"] = f"{code}.not-the-token"
+    wrong.run()
+    assert not wrong.exception and "class.role" not in wrong.session_state
+    assert any("cannot reopen" in e.value for e in wrong.error)

@@ -79,6 +79,27 @@ def join(code: str) -> str | None:
     return None
 
 
+def resume(link: str) -> str | None:
+    """Become the lecturer of a running class again (after a reload) from the private
+    ``teach=<code>.<token>`` link. Returns an error message, or None on success.
+
+    The sidebar is set to the class's dataset, model and projection first, so the class keeps
+    its settings.
+    """
+    code, _, token = link.partition(".")
+    try:
+        code = classroom.normalize_code(code)
+        cls = store().get(code)
+        store().update_settings(code, token, cls.settings)  # raises NotLecturer on a bad token
+    except ClassroomError as exc:
+        return str(exc)
+    st.session_state.update({CODE: code, TOKEN: token, ROLE: "lecturer", SEEN: [],
+                             state.DATASET: cls.settings["dataset"],
+                             state.MODEL: cls.settings["model"],
+                             state.PROJECTION: cls.settings["projection"]})
+    return None
+
+
 def join_form() -> None:
     """Start a class (lecturer) or join one (student), side by side."""
     c1, c2 = st.columns(2, gap="large")
@@ -123,6 +144,10 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
         st.caption(f"The class follows the model and projection in your sidebar. It ends in "
                    f"{minutes // 60} h {minutes % 60:02d} min, or now:")
         st.button("End the class", on_click=_end, icon=":material/stop_circle:")
+    with st.expander("Reopen this class after a reload", icon=":material/key:"):
+        st.markdown("Reloading the page forgets that you are the lecturer. This private link "
+                    "makes you the lecturer of this class again; keep it off the projector.")
+        st.code(f"{_base_url()}?teach={code}.{token}", language=None)
 
 
 def _end() -> None:
