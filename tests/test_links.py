@@ -141,3 +141,11 @@ def test_home_page_lessons_open_their_pages_in_the_intended_state():
             lesson.title, [w.value for w in at.warning])
         for k, v in lesson.expect.items():
             assert at.session_state[k] == v, (lesson.title, k)
+
+
+def test_copy_lesson_link_button_shows_the_current_link():
+    at = _open("den", {"noise": "masking"})
+    at.button(key="side.link").click().run()
+    assert not at.exception
+    codes = [c.value for c in at.code]
+    assert any("noise=masking" in c and "presenter" not in c for c in codes), codes

@@ -128,7 +128,7 @@ def _presenter_controls(page: str) -> None:
                   on_change=state.store_widget, args=(state.PRESENTER,),
                   help="For a projector: larger type and markers, colour-blind-safe colours, "
                        "fewer controls. Also the link parameter presenter=1.")
-        if st.button("Lesson link", icon=":material/link:", key="side.link",
+        if st.button("Copy lesson link", icon=":material/link:", key="side.link",
                      help="A link that opens this page exactly as it is now."):
             _link_dialog(page)
         if st.session_state.get(state.HIDE):

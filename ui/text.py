@@ -282,7 +282,7 @@ the interpolation pair, β, the noise level, presenter mode and any hidden contr
 the icon at the right of the box. The address bar holds the same link at all times.
 """
 
-LESSONS_INTRO = "Each link opens a page already set up for one idea (a lesson link: see the sidebar's Lesson link)."
+LESSONS_INTRO = "Each link opens a page already set up for one idea (see Copy lesson link in the sidebar)."
 
 CLASSROOM = """
 Run a lesson with the whole class on one latent map. **You** (lecturer) pick a dataset, model
