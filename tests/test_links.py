@@ -149,3 +149,21 @@ def test_copy_lesson_link_button_shows_the_current_link():
     assert not at.exception
     codes = [c.value for c in at.code]
     assert any("noise=masking" in c and "presenter" not in c for c in codes), codes
+
+
+def test_presenter_px_and_restyle_leave_the_cached_figure_alone(monkeypatch):
+    monkeypatch.setattr(present, "on", lambda: True)
+    assert present.px(150) == 240
+    monkeypatch.setattr(present, "on", lambda: False)
+    assert present.px(150) == 150
+    fig = {"data": [{"type": "scatter", "name": "3", "marker": {"size": 7, "color": "#d62728"}},
+                    {"type": "scatter", "name": "no data nearby",
+                     "marker": {"size": 3, "color": "#dadada"}}], "layout": {}}
+    out = present.for_projector(fig)
+    assert out["data"][0]["marker"] == {"size": 7 * present.MARKER_SCALE,
+                                        "color": present.SAFE_COLORS[3],
+                                        "symbol": present.SYMBOLS[3],
+                                        "line": {"width": 0.5, "color": "#222"}}
+    assert out["data"][1]["marker"]["size"] == 3  # the grey grid keeps its size
+    assert fig["data"][0]["marker"] == {"size": 7, "color": "#d62728"}  # input untouched
+    assert out["layout"]["font"]["size"] == present.FONT_SIZE

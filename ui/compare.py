@@ -72,9 +72,10 @@ def side_by_side(left: CheckpointInfo, right: CheckpointInfo) -> None:
             rec = cache.reconstruct_one(model, x)
             err = float(cache.recon_errors(str(info.path), info.id)[i])
             c1, c2 = st.columns(2)
-            c1.image(images.enlarge(x.numpy(), 120), caption=f"image {i}", width=120)
-            c2.image(images.enlarge(rec, 120), caption=f"reconstruction · {err:.1f} nats",
-                     width=120)
+            w = present.px(120)
+            c1.image(images.enlarge(x.numpy(), w), caption=f"image {i}", width=w)
+            c2.image(images.enlarge(rec, w), caption=f"reconstruction · {err:.1f} nats",
+                     width=w)
     links.sync_url("AE vs VAE")
 
 

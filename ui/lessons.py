@@ -102,7 +102,7 @@ def denoise_view(plain: CheckpointInfo, dae: CheckpointInfo) -> None:
     labels = ["clean x", "noisy input", f"plain AE ({plain.name})", f"denoising AE ({dae.name})"]
     for col, img, lab in zip(cols, [x.numpy(), noisy.numpy(), *outs], labels):
         p = metrics.psnr(x.numpy(), img)[0]
-        col.image(images.enlarge(img[0], 150), width=150,
+        col.image(images.enlarge(img[0], present.px(150)), width=present.px(150),
                   caption=lab + ("" if lab == "clean x" else f" · PSNR {p:.1f} dB"))
     a = denoise_scores(str(plain.path), plain.id, str(dae.path), dae.id, kind, float(level))
     st.markdown(f"**Average PSNR over the {len(test)} test images** at this noise: noisy "

@@ -86,6 +86,11 @@ def for_projector(fig) -> dict:
     return {**d, "data": data, "layout": layout}
 
 
+def px(n: int) -> int:
+    """An image width in pixels: 1.6 times larger in presenter mode."""
+    return int(n * 1.6) if on() else n
+
+
 def chart(fig, **kwargs):
     """``st.plotly_chart`` that restyles the figure in presenter mode."""
     return st.plotly_chart(for_projector(fig) if on() else fig, **kwargs)
