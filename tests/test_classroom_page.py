@@ -137,3 +137,19 @@ def test_lecturer_reopens_the_class_after_a_reload_with_the_private_link_only():
     wrong.run()
     assert not wrong.exception and "class.role" not in wrong.session_state
     assert any("cannot reopen" in e.value for e in wrong.error)
+
+
+def test_switching_model_starts_a_fresh_map_and_bad_indices_never_break_it():
+    lect, code = _lecturer()
+    students = ClassStore(default_db())
+    students.add_click(code, "s1", {"kind": "point", "index": 4})
+    lect.run()
+    assert sum(len(t["x"]) for t in _class_traces(lect).values()) == 1
+    lect.selectbox(key="w.side.model").select(AE_Z2).run()  # another map: old clicks go
+    assert not lect.exception
+    assert sum(len(t["x"]) for t in _class_traces(lect).values()) == 0
+    students.add_click(code, "s2", {"kind": "point", "index": 9_999_999})  # not on this map
+    students.add_click(code, "s3", {"kind": "grid", "x": 1e6, "y": -1e6})  # far outside
+    lect.run()
+    assert not lect.exception
+    assert sum(len(t["x"]) for t in _class_traces(lect).values()) == 1

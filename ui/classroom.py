@@ -27,7 +27,9 @@ ROLE = "class.role"  # "lecturer" | "student"
 STUDENT = "class.student"  # this browser session's anonymous student id
 NAME = "class.name"
 SENT = "class.sent_seq"  # MAP_PICK_SEQ of the last click sent to the class
-SEEN = "class.seen"  # lecturer: clicks fetched so far (list of Click)
+SEEN = "class.seen"  # lecturer: the clicks on the current map (list of Click)
+LAST = "class.last_id"  # lecturer: id of the last click fetched
+NEW_MAP = "class.new_map"  # lecturer switched model: earlier clicks belong to another map
 STRIP = 8  # decoded images of the last clicks shown to the lecturer
 POLL_S = 2.0  # lecturer's map refresh
 FOLLOW_S = 4.0  # student's check that the class's settings did not change
@@ -53,7 +55,7 @@ def class_model(settings: dict) -> CheckpointInfo | None:
 
 def leave() -> None:
     """Forget this session's class (a lecturer's class stays open for its students)."""
-    for k in (CODE, TOKEN, ROLE, SEEN, SENT):
+    for k in (CODE, TOKEN, ROLE, SEEN, SENT, LAST, NEW_MAP):
         st.session_state.pop(k, None)
     st.query_params.pop("join", None)
 
@@ -126,6 +128,7 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
         cls = store().get(code)
         if info is not None and settings_of(info, method) != cls.settings:
             cls = store().update_settings(code, token, settings_of(info, method))
+            st.session_state[NEW_MAP] = True
     except ClassroomError as exc:
         st.error(f"This class has ended: {exc}", icon=":material/error:")
         st.button("Start again", on_click=leave)
@@ -173,15 +176,20 @@ def lecturer_view(info: CheckpointInfo, method: str) -> None:
     seen = st.session_state.setdefault(SEEN, [])
     try:
         while True:  # fetch everything new (pages of 500)
-            new = store().clicks(code, after_id=seen[-1].id if seen else 0, limit=500)
+            new = store().clicks(code, after_id=st.session_state.get(LAST, 0), limit=500)
             seen.extend(new)
+            if new:
+                st.session_state[LAST] = new[-1].id
             if len(new) < 500:
                 break
+        if st.session_state.pop(NEW_MAP, False):
+            seen.clear()  # clicks made on the previous model's map mean nothing on this one
         counts = store().counts(code)
     except ClassroomError as exc:
         st.error(f"This class has ended: {exc}", icon=":material/error:")
         return
     md = mapview.load_map_data(info, method)
+    seen = [c for c in seen if c.kind == "grid" or 0 <= c.index < len(md.test)]
     fig = class_figure(md, seen)
     n, k = counts["students"], counts["clicks"]
     st.markdown(f"**{n}** student{'s' * (n != 1)} · **{k}** click{'s' * (k != 1)}")
@@ -211,7 +219,8 @@ def class_figure(md: mapview.MapData, clicks: list) -> dict:
 
 
 def _click_xy(md: mapview.MapData, c) -> tuple[float, float]:
-    if c.kind == "point" and 0 <= c.index < len(md.atlas.embedding):
+    """Where a click sits on this map: its image's position, or the clicked spot."""
+    if c.kind == "point":
         return tuple(md.atlas.embedding[c.index])
     return (c.x, c.y)
 
