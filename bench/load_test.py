@@ -15,10 +15,15 @@ the default digits VAE; restarted whenever it finishes) and answers the live vie
 ``run_every`` timer like a browser does. Server memory is the streamlit process's RSS, sampled
 every second (the training worker process is not counted; it is separate and short-lived).
 
+``--classroom`` runs the same load as a class (issue 7): a lecturer session starts a class on
+the Classroom page and answers its map's 2 s refresh; the students open ``Classroom?join=CODE``,
+click the class's map and answer the page's 4 s check for the lecturer's changes. It also
+reports how long a click takes to appear on the lecturer's map (the refresh that first shows it).
+
 Usage::
 
     python bench/load_test.py [--sessions 40] [--interval 3] [--duration 300]
-                              [--train-epochs 300 | --no-train]
+                              [--train-epochs 300 | --no-train] [--classroom]
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ import json
 import os
 import platform
 import random
+import re
 import sys
 import tempfile
 import time
@@ -43,13 +49,18 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 
 async def student(k: int, port: int, args, t_end: float, out: dict) -> None:
-    """One student: open the map, then click every ``interval`` s until ``t_end``."""
+    """One student: open the map, then click every ``interval`` s until ``t_end``. In
+    ``--classroom`` mode the map is the class's (Classroom page, ``?join=CODE``) and the
+    student also answers the page's ``run_every`` check like a browser."""
     rng = random.Random(k)
     await asyncio.sleep(rng.uniform(0, args.ramp))  # students arrive over the first seconds
     s = stclient.Session(port)
     try:
         await s.connect()
-        run = await s.open_page("Latent_map")
+        if args.classroom:
+            run = await s.open_page("Classroom", query=f"join={out['class_code']}")
+        else:
+            run = await s.open_page("Latent_map")
         out["page_load_s"].append(run.seconds)
         out["loaded_at"].append(time.perf_counter())
         if not run.ok or s.chart is None:
@@ -57,11 +68,21 @@ async def student(k: int, port: int, args, t_end: float, out: dict) -> None:
             return
         out["points"] = s.chart.n_points
         next_click = time.perf_counter() + rng.uniform(0, args.interval)
+        follow = s.auto_rerun  # the classroom page's check for the lecturer's changes
+        next_follow = time.perf_counter() + follow[1] if follow else float("inf")
         while True:
-            await asyncio.sleep(max(0.0, next_click - time.perf_counter()))
+            await asyncio.sleep(max(0.0, min(next_click, next_follow) - time.perf_counter()))
             if time.perf_counter() >= t_end:
                 break
+            if next_follow < next_click:
+                run = await s.auto_rerun_once()
+                if run is not None and not run.ok:
+                    out["errors"].append(f"session {k}: follow run failed: {run.exceptions[:1]}")
+                next_follow += follow[1]
+                continue
             run, ok = await s.click_map(rng)
+            if ok:
+                out["sent_at"].append(time.perf_counter())
             out["click_s"].append(run.seconds)
             out["click_at"].append(time.perf_counter())
             out["click_start_s"].append(run.started_s or run.seconds)
@@ -119,6 +140,56 @@ async def trainer(port: int, args, t_end: float, out: dict) -> None:
         await s.close()
 
 
+async def lecturer(port: int, t_end: float, out: dict) -> None:
+    """The lecturer of ``--classroom`` mode: the class's map refreshes every 2 s (the page's
+    ``run_every``); each refresh records the class's click count it shows."""
+    s = out["lecturer"]
+    try:
+        while time.perf_counter() < t_end + 3:
+            await asyncio.sleep(s.auto_rerun[1])
+            run = await s.auto_rerun_once()
+            if run is None:
+                out["errors"].append("lecturer: the class map stopped refreshing")
+                return
+            out["lecturer_refresh_s"].append(run.seconds)
+            m = re.search(r"\*\*(\d+)\*\* click", run.texts())
+            if not run.ok or not m:
+                out["errors"].append(f"lecturer: refresh failed: {run.exceptions[:1]}")
+                continue
+            out["lecturer_counts"].append((time.perf_counter(), int(m.group(1))))
+    except Exception as exc:
+        out["errors"].append(f"lecturer: {type(exc).__name__}: {exc}")
+    finally:
+        await s.close()
+
+
+async def open_class(port: int, out: dict) -> None:
+    """The lecturer opens the Classroom page and starts a class; keeps the session."""
+    s = stclient.Session(port)
+    await s.connect()
+    await s.open_page("Classroom")
+    start = next(w for w, p in s.widgets.items()
+                 if getattr(p, "label", "").startswith("Start a class"))
+    run = await s.rerun_with([WidgetState(id=start, trigger_value=True)])
+    m = re.search(r"class-code[^>]*>([A-Z0-9]{5})<", run.texts())
+    if not run.ok or not m or s.auto_rerun is None:
+        raise RuntimeError(f"the class did not start: {run.texts()[-300:]}")
+    out["class_code"], out["lecturer"] = m.group(1), s
+
+
+def _seen_ms(sent_at: list[float], counts: list[tuple[float, int]]) -> dict | None:
+    """Click -> on the lecturer's map: for the k-th click sent (in time order), the first
+    lecturer refresh that shows k or more clicks."""
+    if not sent_at or not counts:
+        return None
+    lat = []
+    for k, t in enumerate(sorted(sent_at), 1):
+        shown = next((tc for tc, n in counts if n >= k and tc >= t), None)
+        if shown is not None:
+            lat.append(shown - t)
+    return {**_ms(lat), "clicks_seen": len(lat), "clicks_sent": len(sent_at)}
+
+
 def _ms(seconds: list) -> dict | None:
     """p50/p95 in ms."""
     if not seconds:
@@ -174,7 +245,8 @@ async def sample_rss(server: stclient.Server, t0: float, t_end: float, out: dict
 async def main_async(args, server: stclient.Server) -> dict:
     out = {"page_load_s": [], "click_s": [], "errors": [], "train_poll_s": [],
            "click_at": [], "loaded_at": [], "other_cores_per_minute": {},
-           "click_start_s": [],
+           "click_start_s": [], "sent_at": [], "lecturer_refresh_s": [],
+           "lecturer_counts": [],
            "train_started": 0, "train_finished": 0, "rss_mb": [], "points": None}
     rss_idle = server.rss_mb
     # one warm-up visit loads the shared caches (model, map, data), as the lecturer's own tab
@@ -185,9 +257,13 @@ async def main_async(args, server: stclient.Server) -> dict:
     await warm.close()
     await asyncio.sleep(2)
     rss_warm = server.rss_mb
+    if args.classroom:
+        await open_class(server.port, out)
     t0 = time.perf_counter()
     t_end = t0 + args.ramp + args.duration
     tasks = [student(k, server.port, args, t_end, out) for k in range(args.sessions)]
+    if args.classroom:
+        tasks.append(lecturer(server.port, t_end, out))
     if args.train_epochs:
         tasks.append(trainer(server.port, args, t_end, out))
     tasks.append(sample_rss(server, t0, t_end + 5, out))
@@ -229,6 +305,12 @@ async def main_async(args, server: stclient.Server) -> dict:
         "page_load_s": {"p50": round(float(np.median(out["page_load_s"])), 2),
                         "max": round(float(max(out["page_load_s"])), 2)}
         if out["page_load_s"] else None,
+        "classroom": {
+            "class_code": out.get("class_code"),
+            "click_to_lecturers_map_ms": _seen_ms(out["sent_at"], out["lecturer_counts"]),
+            "lecturer_refresh_ms": _ms(out["lecturer_refresh_s"]),
+            "clicks_on_lecturers_map_at_end": out["lecturer_counts"][-1][1]
+            if out["lecturer_counts"] else None} if args.classroom else None,
         "training": {"epochs_per_run": args.train_epochs, "runs_started": out["train_started"],
                      "runs_finished": out["train_finished"],
                      "live_view_ms_p50": round(float(np.median(out["train_poll_s"])) * 1e3, 1)
@@ -262,6 +344,9 @@ def main() -> None:
     p.add_argument("--train-epochs", type=int, default=300,
                    help="epochs of the live training run (0 or --no-train: none)")
     p.add_argument("--no-train", dest="train_epochs", action="store_const", const=0)
+    p.add_argument("--classroom", action="store_true",
+                   help="students join a class on the Classroom page (a lecturer session "
+                        "starts it and watches the class map refresh every 2 s)")
     p.add_argument("--nice", type=int, default=0,
                    help="run the server, its training workers and the clients at this nice "
                         "value (negative: ahead of other work on a shared machine; needs root)")
@@ -273,7 +358,8 @@ def main() -> None:
     if args.nice:
         os.setpriority(os.PRIO_PROCESS, 0, args.nice)  # the server inherits it
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"LATENTLAB_USER_DIR": f"{tmp}/user", "LATENTLAB_CACHE_DIR": f"{tmp}/cache"}
+        env = {"LATENTLAB_USER_DIR": f"{tmp}/user", "LATENTLAB_CACHE_DIR": f"{tmp}/cache",
+               "LATENTLAB_STATE_DIR": f"{tmp}/state"}
         with stclient.Server(args.app_dir, env, log=f"{tmp}/server.log") as server:
             result = asyncio.run(main_async(args, server))
             log = Path(f"{tmp}/server.log").read_text()

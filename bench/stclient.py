@@ -145,6 +145,7 @@ class Session:
         self.ws = None
         self.page_script_hash = ""
         self.page_name = ""
+        self.query = ""  # the address's query string, e.g. "join=K7QX2"
         self.chart: MapChart | None = None
         self.widgets: dict[str, object] = {}  # id -> element proto, from the last full run
         self.auto_rerun: tuple[str, float] | None = None  # (fragment_id, interval s)
@@ -177,6 +178,7 @@ class Session:
                       auto: bool = False) -> BackMsg:
         back = BackMsg()
         cs = back.rerun_script
+        cs.query_string = self.query
         cs.page_name = self.page_name
         cs.page_script_hash = self.page_script_hash
         cs.fragment_id = fragment_id
@@ -230,9 +232,10 @@ class Session:
                 self.chart = MapChart.from_element(m)
         return run
 
-    async def open_page(self, page_name: str, timeout: float = 180) -> Run:
-        """Load a page as a fresh tab does (a full run with no widget state)."""
-        self.page_name = page_name
+    async def open_page(self, page_name: str, timeout: float = 180, query: str = "") -> Run:
+        """Load a page as a fresh tab does (a full run with no widget state); ``query`` is the
+        address's query string (e.g. ``join=K7QX2``)."""
+        self.page_name, self.query = page_name, query
         run = await self._rerun(self._client_state([]), timeout)
         self.widgets = {}
         for m in run.msgs:
