@@ -133,16 +133,17 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
         st.error(f"This class has ended: {exc}", icon=":material/error:")
         st.button("Start again", on_click=leave)
         st.stop()
-    c1, c2 = st.columns([2, 3])
-    with c1:
-        st.markdown(f"<div class='class-code' style='font-size:5.5rem;font-weight:800;"
-                    f"letter-spacing:0.4rem;line-height:1.1'>{code}</div>",
+    c1, c2 = st.columns([1, 1])
+    with c1:  # as large as fits the column, on one line (also at presenter-mode type sizes)
+        st.markdown(f"<div class='class-code' style='font-size:min(5.5rem, 7vw);"
+                    f"font-weight:800;letter-spacing:0.4rem;line-height:1.1;"
+                    f"white-space:nowrap'>{code}</div>",
                     unsafe_allow_html=True)
         st.caption("Class code: students open the Classroom page and type it.")
     with c2:
         base = _base_url()
         st.markdown("Or they open this link:")
-        st.code(f"{base}?join={code}", language=None)
+        st.code(f"{base}?join={code}", language=None, wrap_lines=True)
         minutes = max(0, int((cls.expires - time.time()) / 60))
         st.caption(f"The class follows the model and projection in your sidebar. It ends in "
                    f"{minutes // 60} h {minutes % 60:02d} min, or now:")
@@ -150,7 +151,7 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
     with st.expander("Reopen this class after a reload", icon=":material/key:"):
         st.markdown("Reloading the page forgets that you are the lecturer. This private link "
                     "makes you the lecturer of this class again; keep it off the projector.")
-        st.code(f"{_base_url()}?teach={code}.{token}", language=None)
+        st.code(f"{_base_url()}?teach={code}.{token}", language=None, wrap_lines=True)
 
 
 def _end() -> None:
