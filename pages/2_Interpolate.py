@@ -2,14 +2,12 @@
 import streamlit as st
 
 from aecore.errors import LatentLabError
-from ui import interp, shell, text
+from ui import explain, interp, shell, text
 
 sel = shell.page_setup("Interpolate", icon=":material/timeline:")
 st.title("Interpolate")
 st.markdown(text.INTERPOLATE)
-with st.expander("The formulas", icon=":material/function:"):
-    st.latex(text.FORMULA_LERP)
-    st.latex(text.FORMULA_SLERP)
+explain.formulas_and_models([text.FORMULA_LERP, text.FORMULA_SLERP], [sel.info])
 if sel.info is None:
     st.stop()
 try:

@@ -2,14 +2,12 @@
 import streamlit as st
 
 from aecore.errors import LatentLabError
-from ui import prior, shell, text
+from ui import explain, prior, shell, text
 
 sel = shell.page_setup("Sample the prior", icon=":material/casino:")
 st.title("Sample the prior")
 st.markdown(text.SAMPLE_PRIOR)
-with st.expander("The formulas", icon=":material/function:"):
-    st.latex(text.FORMULA_REPARAM)
-    st.latex(text.FORMULA_SAMPLING)
+explain.formulas_and_models([text.FORMULA_REPARAM, text.FORMULA_SAMPLING], [sel.info])
 if sel.info is None:
     st.stop()
 try:

@@ -167,3 +167,11 @@ def test_presenter_px_and_restyle_leave_the_cached_figure_alone(monkeypatch):
     assert out["data"][1]["marker"]["size"] == 3  # the grey grid keeps its size
     assert fig["data"][0]["marker"] == {"size": 7, "color": "#d62728"}  # input untouched
     assert out["layout"]["font"]["size"] == present.FONT_SIZE
+
+
+@pytest.mark.parametrize("page", ["map", "interp", "prior", "den"])
+def test_hide_formulas_hides_every_pages_formulas(page):
+    shown, hidden = _open(page), _open(page, {"hide": "formulas"})
+    assert not hidden.exception
+    assert [e for e in shown.expander if "formulas" in e.label]
+    assert not [e for e in hidden.expander if "formulas" in e.label]
