@@ -19,7 +19,7 @@ from aecore import classroom
 from aecore.checkpoints import CheckpointInfo
 from aecore.errors import ClassroomError, RateLimited
 
-from . import cache, images, mapview, present, state, text
+from . import cache, images, links, mapview, present, state, text
 
 CODE = "class.code"
 TOKEN = "class.token"  # lecturer's secret (only in the lecturer's session)
@@ -141,7 +141,7 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
                     unsafe_allow_html=True)
         st.caption("Class code: students open the Classroom page and type it.")
     with c2:
-        base = _base_url()
+        base = links.page_url()
         st.markdown("Or they open this link:")
         st.code(f"{base}?join={code}", language=None, wrap_lines=True)
         minutes = max(0, int((cls.expires - time.time()) / 60))
@@ -151,7 +151,7 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
     with st.expander("Reopen this class after a reload", icon=":material/key:"):
         st.markdown("Reloading the page forgets that you are the lecturer. This private link "
                     "makes you the lecturer of this class again; keep it off the projector.")
-        st.code(f"{_base_url()}?teach={code}.{token}", language=None, wrap_lines=True)
+        st.code(f"{links.page_url()}?teach={code}.{token}", language=None, wrap_lines=True)
 
 
 def _end() -> None:
@@ -160,13 +160,6 @@ def _end() -> None:
     except ClassroomError:
         pass
     leave()
-
-
-def _base_url() -> str:
-    try:
-        return (st.context.url or "").split("?", 1)[0]
-    except Exception:
-        return ""
 
 
 @st.fragment(run_every=POLL_S)

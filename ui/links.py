@@ -183,8 +183,9 @@ def apply(page: str) -> list[str]:
                 st.session_state[p.key] = p.parse(q[p.name])
             except (ValueError, TypeError) as exc:
                 problems.append(f"`{p.name}={q[p.name][:40]}` was ignored: {exc}.")
-    if "model" in q and state.MODEL_NAME in st.session_state:
-        st.session_state[RESOLVE_MODEL] = True  # ui.shell turns the name into a checkpoint
+            else:
+                if p.key == state.MODEL_NAME:  # ui.shell turns the name into a checkpoint
+                    st.session_state[RESOLVE_MODEL] = True
     for name in set(q) - known - set(FOREIGN):
         problems.append(f"`{name[:40]}` is not a setting of this page; ignored.")
     st.session_state[APPLIED] = q
@@ -212,13 +213,18 @@ def sync_url(page: str) -> None:
     st.session_state[APPLIED] = want
 
 
+def page_url() -> str:
+    """The current page's address in the browser, without its query ("" when there is no browser,
+    e.g. under AppTest: a link made from it is then relative, which still works)."""
+    try:
+        return (st.context.url or "").split("?", 1)[0]
+    except Exception:  # bare mode has no context
+        return ""
+
+
 def lesson_url(page: str) -> str:
     """The full lesson link of ``page`` now: this page's address plus :func:`current`."""
-    base = ""
-    try:
-        base = (st.context.url or "").split("?", 1)[0]
-    except Exception:  # no browser (AppTest, bare mode): a relative link still works
-        base = ""
+    base = page_url()
     q = urlencode(current(page))
     return f"{base}?{q}" if q else base
 

@@ -78,19 +78,22 @@ def pick_from_event(points: list[dict]) -> dict | None:
     return grid
 
 
-def _on_select(chart_key: str, pick_key: str) -> None:
-    """``on_select`` callback: store the pick; an empty selection keeps the last pick."""
+def _on_select(chart_key: str, pick_key: str) -> bool:
+    """``on_select`` callback: store the pick; an empty selection keeps the last pick.
+    Returns whether a new pick was stored."""
     ev = st.session_state.get(chart_key)
     pts = ev.selection.points if ev is not None else []
     pick = pick_from_event(pts)
     if pick is not None:
         st.session_state[pick_key] = pick
-        st.session_state[pick_key + "_seq"] = st.session_state.get(pick_key + "_seq", 0) + 1
+    return pick is not None
 
 
 def on_map_select() -> None:
-    """The latent map's ``on_select`` callback."""
-    _on_select(CHART_KEY, state.MAP_PICK)
+    """The latent map's ``on_select`` callback; counts clicks (the Classroom page sends each
+    one, even a repeat of the same pick)."""
+    if _on_select(CHART_KEY, state.MAP_PICK):
+        st.session_state[state.MAP_PICK_SEQ] = st.session_state.get(state.MAP_PICK_SEQ, 0) + 1
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -66,12 +66,7 @@ def _pickers(default_model: str) -> Selection:
         names = list(DATASETS)
         if st.session_state[state.DATASET] not in names:
             st.session_state[state.DATASET] = names[0]
-        if state.hidden("dataset"):
-            st.caption(f"Dataset: **{st.session_state[state.DATASET]}**")
-        else:
-            state.sync_widget(state.DATASET)
-            st.selectbox("Dataset", names, key=state.widget_key(state.DATASET),
-                         on_change=state.store_widget, args=(state.DATASET,))
+        _picker("Dataset", names, state.DATASET, hidden=state.hidden("dataset"))
         ds = st.session_state[state.DATASET]
         mine = [i for i in infos if i.dataset == ds]
         if not present.on():
@@ -94,30 +89,32 @@ def _pickers(default_model: str) -> Selection:
         if st.session_state[state.MODEL] not in paths:
             pref = [p for p, i in zip(paths, mine) if i.name == default_model]
             st.session_state[state.MODEL] = (pref or paths)[0]
-        if state.hidden("model"):
-            st.caption(f"Model: **{model_label(by_path[st.session_state[state.MODEL]])}**")
-        else:
-            state.sync_widget(state.MODEL)
-            st.selectbox("Model", paths, key=state.widget_key(state.MODEL),
-                         format_func=lambda p: model_label(by_path[p]),
-                         on_change=state.store_widget, args=(state.MODEL,))
+        _picker("Model", paths, state.MODEL, hidden=state.hidden("model"),
+                fmt=lambda p: model_label(by_path[p]))
         info = by_path[st.session_state[state.MODEL]]
         st.session_state[state.MODEL_NAME] = info.name
         methods = methods_for(info.model_config.latent_dim)
         if st.session_state[state.PROJECTION] not in methods:
             st.session_state[state.PROJECTION] = methods[0]
-        if state.hidden("projection") or present.on():
-            st.caption(f"Projection: **{PROJECTORS[st.session_state[state.PROJECTION]].label}**")
-        else:
-            state.sync_widget(state.PROJECTION)
-            st.selectbox("Projection", methods, key=state.widget_key(state.PROJECTION),
-                         format_func=lambda m: PROJECTORS[m].label,
-                         on_change=state.store_widget, args=(state.PROJECTION,),
-                         help="How the latent codes are drawn in 2-D. A 2-D latent is shown "
-                              "as is.")
+        _picker("Projection", methods, state.PROJECTION,
+                hidden=state.hidden("projection") or present.on(),
+                fmt=lambda m: PROJECTORS[m].label,
+                help="How the latent codes are drawn in 2-D. A 2-D latent is shown as is.")
         if not present.on():
             _model_card(info)
     return Selection(info, st.session_state[state.PROJECTION])
+
+
+def _picker(label: str, options: list[str], key: str, *, hidden: bool, fmt=str,
+            help: str | None = None) -> None:
+    """A sidebar selectbox bound to the persistent session key ``key`` (see
+    :func:`ui.state.sync_widget`), or, when ``hidden``, a caption naming its value."""
+    if hidden:
+        st.caption(f"{label}: **{fmt(st.session_state[key])}**")
+        return
+    state.sync_widget(key)
+    st.selectbox(label, options, key=state.widget_key(key), format_func=fmt,
+                 on_change=state.store_widget, args=(key,), help=help)
 
 
 def _presenter_controls(page: str) -> None:
