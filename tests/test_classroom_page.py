@@ -153,3 +153,18 @@ def test_switching_model_starts_a_fresh_map_and_bad_indices_never_break_it():
     lect.run()
     assert not lect.exception
     assert sum(len(t["x"]) for t in _class_traces(lect).values()) == 1
+
+
+def test_a_student_joining_with_the_form_keeps_their_name_on_every_click():
+    _, code = _lecturer()
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.text_input[0].input(code.lower())  # codes are case-insensitive
+    at.text_input[1].input("Ada")
+    next(b for b in at.button if b.label == "Join").click().run()
+    assert not at.exception and at.session_state["class.role"] == "student"
+    at.session_state["map.pick"] = {"kind": "point", "index": 7}
+    at.session_state["map.pick_seq"] = 1
+    at.run()
+    at.run()  # more runs without the form on the page must not lose the name
+    clicks = ClassStore(default_db()).clicks(code)
+    assert [(c.name, c.index) for c in clicks] == [("Ada", 7)]

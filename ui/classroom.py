@@ -25,7 +25,7 @@ CODE = "class.code"
 TOKEN = "class.token"  # lecturer's secret (only in the lecturer's session)
 ROLE = "class.role"  # "lecturer" | "student"
 STUDENT = "class.student"  # this browser session's anonymous student id
-NAME = "class.name"
+NAME = "class.name"  # the student's name (the join form's field is forgotten once it is gone)
 SENT = "class.sent_seq"  # MAP_PICK_SEQ of the last click sent to the class
 SEEN = "class.seen"  # lecturer: the clicks on the current map (list of Click)
 LAST = "class.last_id"  # lecturer: id of the last click fetched
@@ -74,6 +74,7 @@ def join(code: str) -> str | None:
     except ClassroomError as exc:
         return str(exc)
     st.session_state.setdefault(STUDENT, secrets.token_hex(6))
+    st.session_state[NAME] = st.session_state.get(state.widget_key(NAME)) or ""
     # a pick made before joining (e.g. on the Latent map page) is not a click for the class
     st.session_state.update({CODE: code, ROLE: "student", state.MAP_PICK: None,
                              SENT: st.session_state.get(state.MAP_PICK_SEQ)})
@@ -114,7 +115,8 @@ def join_form() -> None:
             code = st.text_input("Class code", max_chars=classroom.CODE_LEN + 2,
                                  placeholder="e.g. K7QX2")
             st.text_input("Your name (optional, shown to the lecturer)",
-                          max_chars=classroom.Limits().max_name_len, key=NAME)
+                          max_chars=classroom.Limits().max_name_len,
+                          key=state.widget_key(NAME))
             if st.form_submit_button("Join", icon=":material/login:"):
                 if (msg := join(code)) is None:
                     st.rerun()
