@@ -9,16 +9,17 @@ role = st.session_state.get(classroom.ROLE)
 if (teach := st.query_params.get("teach")) is not None:
     del st.query_params["teach"]  # the lecturer's secret does not stay in the address bar
     if role is None and (msg := classroom.resume(teach)):
-        st.session_state["class.join_error"] = f"cannot reopen the class: {msg}"
+        st.session_state["class.error"] = f"This link cannot reopen the class: {msg}"
     role = st.session_state.get(classroom.ROLE)
 if role is None and (code := st.query_params.get("join")):
-    st.session_state["class.join_error"] = classroom.join(code)
+    if msg := classroom.join(code):
+        st.session_state["class.error"] = f"Cannot join: {msg}"
     role = st.session_state.get(classroom.ROLE)
 # students follow the class's settings: no model pickers for them
 sel = shell.page_setup("Classroom", icon=":material/groups:", sidebar=role != "student")
 st.title("Classroom")
-if msg := st.session_state.pop("class.join_error", None):
-    st.error(f"Cannot join: {msg}", icon=":material/error:")
+if msg := st.session_state.pop("class.error", None):
+    st.error(msg, icon=":material/error:")
 try:
     if role is None:
         st.markdown(text.CLASSROOM)
@@ -32,17 +33,6 @@ try:
         if sel.info is not None:
             classroom.lecturer_view(sel.info, sel.method)
     else:
-        cls = classroom.class_settings()
-        info = classroom.class_model(cls) if cls else None
-        if info is None:
-            st.error("This class's model is not on this server any more, or the class has "
-                     "ended.", icon=":material/error:")
-            st.button("Leave the class", on_click=classroom.leave)
-            st.stop()
-        st.markdown(text.CLASS_STUDENT.format(code=st.session_state[classroom.CODE],
-                                              model=info.name))
-        classroom.student_view(info, cls["projection"])
-        classroom.follow(info, cls["projection"])
-        st.button("Leave the class", on_click=classroom.leave, icon=":material/logout:")
+        classroom.student_page()
 except LatentLabError as exc:
     st.error(f"The class map cannot be shown: {exc}", icon=":material/error:")

@@ -274,9 +274,19 @@ def student_view(info: CheckpointInfo, method: str) -> None:
         st.session_state[SENT] = seq
 
 
-def class_settings() -> dict | None:
-    """The class settings of this student, or None when the class is gone."""
+def student_page() -> None:
+    """A student's view: the class's model and map (no pickers), clicks sent to the class."""
     try:
-        return store().get(st.session_state[CODE]).settings
+        cls = store().get(st.session_state[CODE]).settings
     except ClassroomError:
-        return None
+        cls = None
+    info = class_model(cls) if cls else None
+    if info is None:
+        st.error("This class has ended, or its model is not on this server any more.",
+                 icon=":material/error:")
+        st.button("Leave the class", on_click=leave)
+        return
+    st.markdown(text.CLASS_STUDENT.format(code=st.session_state[CODE], model=info.name))
+    student_view(info, cls["projection"])
+    follow(info, cls["projection"])
+    st.button("Leave the class", on_click=leave, icon=":material/logout:")
