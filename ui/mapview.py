@@ -21,7 +21,7 @@ from aecore.checkpoints import CheckpointInfo
 from aecore.data import Dataset
 from aecore.models.base import Autoencoder
 
-from . import cache, figures, images, links, present, state, text
+from . import cache, figures, images, latentmap, links, present, state, text
 
 CHART_KEY = "map.chart"
 
@@ -96,6 +96,12 @@ def on_map_select() -> None:
         st.session_state[state.MAP_PICK_SEQ] = st.session_state.get(state.MAP_PICK_SEQ, 0) + 1
 
 
+def _store_pin(pick: dict) -> None:
+    """A validated pin from the map: it becomes the page's pick (and a class click)."""
+    st.session_state[state.MAP_PICK] = pick
+    st.session_state[state.MAP_PICK_SEQ] = st.session_state.get(state.MAP_PICK_SEQ, 0) + 1
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _base_figure(key: str, _md: MapData) -> tuple[dict, np.ndarray]:
     """The map without pick marks as a plain figure dict, and the grid's "far" mask (G * G,).
@@ -146,9 +152,9 @@ def render(md: MapData) -> None:
         snapped = md.atlas.nearest_point(*clicked)[0]  # t-SNE: ring the image it snaps to
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        present.chart(map_figure(md, sel if snapped is None else snapped, clicked),
-                      key=CHART_KEY, on_select=on_map_select, selection_mode="points",
-                      config={"displaylogo": False})
+        latentmap.show(key=CHART_KEY, checkpoint_id=md.key.split(":")[0], model=md.model,
+                       atlas=md.atlas, test=md.test, pick=pick, on_pin=_store_pin,
+                       presenter=present.on())
         st.caption(f"{len(md.test)} test images · {text.INVERSE_NOTES[md.atlas.inverse]} "
                    f"{text.FAR_NOTE}")
     with right:

@@ -1,0 +1,199 @@
+"""The in-browser latent map (Streamlit Components v2): decodes under the pointer, pins to Python.
+
+Two components work together (the map's library code travels with the blobs):
+
+- ``latentlab_blob`` carries one binary blob (:mod:`ui.blob`): a model's decoder weights
+  (:func:`aecore.export.decoder_program`) or a map (points, labels, and what inverts the
+  projection). Each blob is sent once per browser session (ids in ``SENT``); the browser keeps
+  it in ``window.__latentlab`` and, should it ever lack one, asks again with a ``need`` trigger.
+- ``latentlab_map`` draws the map on a canvas and runs the decoder on every pointer move, in
+  the page. Its data is small JSON (blob ids, the pin, overlays), so a pin costs a few KB on
+  the websocket, not the whole figure.
+
+Why a canvas and not Plotly.js inside the component: the map needs its own pointer handling
+(decode per move, tap-to-pin, keyboard cursor) and redraws 10,000 points in a few ms; Plotly's
+3.6 MB bundle would be loaded a second time per page for features (selection, hover) that the
+map replaces anyway.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from aecore.atlas import Atlas
+from aecore.data import Dataset
+from aecore.export import decoder_program
+from aecore.models.base import Autoencoder
+
+from . import blob, figures
+
+__all__ = ["show", "clean_pin", "decoder_blob_bytes", "map_blob_bytes", "INVERSE_KIND"]
+
+WEB = Path(__file__).parent / "web"
+SENT = "lmap.sent"  # ids of the blobs this browser session already holds
+
+# the carrier brings the library with each blob: decoder, map and CSS (~35 kB of source), so
+# the map element itself only holds ui/web/stub.js and small JSON
+_LIB = "\n".join((WEB / f).read_text() for f in ("decoder.js", "latentmap.js"))
+_CSS = (WEB / "latentmap.css").read_text()
+_CARRIER = st.components.v2.component(
+    "latentlab_blob", js=f"{_LIB}\nLL.css = {json.dumps(_CSS)};\n{(WEB / 'blob.js').read_text()}")
+_MAP = st.components.v2.component("latentlab_map", js=(WEB / "stub.js").read_text())
+
+# how the browser turns a map position into a code, per Atlas.inverse
+INVERSE_KIND = {"exact": "exact", "plane": "plane", "knn": "grid", "approximate": "grid",
+                "snap": "snap"}
+
+
+def decoder_blob_bytes(model: Autoencoder, checkpoint_id: str) -> bytes:
+    """The decoder of ``model`` as an LLB1 blob with id ``dec:<checkpoint_id>`` (float32
+    weights: 0.2 MB for the digits MLPs, 0.95 MB for the MNIST ones)."""
+    prog = decoder_program(model)
+    return blob.pack({"id": f"dec:{checkpoint_id}", "kind": "decoder", "ops": prog.ops,
+                      "latent_dim": prog.latent_dim, "output_shape": prog.output_shape},
+                     {"weights": prog.weights})
+
+
+def map_blob_bytes(atlas: Atlas, test: Dataset, map_id: str) -> bytes:
+    """A map as an LLB1 blob: points ``xy`` (N, 2), ``labels`` (N,), the shaded "no data
+    nearby" grid cells ``far`` (G * G,), and what the browser needs to invert the projection:
+    nothing (identity), the PCA plane (3, latent_dim), the grid of codes (G * G, latent_dim,
+    interpolated bilinearly) or the points' codes (N, latent_dim; t-SNE snaps to them)."""
+    n = atlas.grid_n
+    g = atlas.grid_xy
+    kind = INVERSE_KIND[atlas.inverse]
+    labels = test.y.numpy().astype(np.int32)
+    arrays = {"xy": atlas.embedding.astype(np.float32), "labels": labels,
+              "far": atlas.far_nodes().astype(np.uint8)}
+    if kind == "plane":
+        arrays["plane"] = np.stack(atlas._plane()).astype(np.float32)
+    elif kind == "grid":
+        arrays["grid"] = atlas.grid_codes.astype(np.float32)
+    elif kind == "snap":
+        arrays["codes"] = atlas.codes.astype(np.float32)
+    present = [bool((labels == k).any()) for k in range(len(test.classes))]
+    header = {"id": map_id, "kind": "map", "classes": [str(c) for c in test.classes],
+              "present": present, "axes": list(figures.AXIS_TITLES.get(atlas.method, ("1", "2"))),
+              "inverse": kind, "latent_dim": int(atlas.codes.shape[1]),
+              "grid": {"n": n, "x0": float(g[0, 0]), "x1": float(g[n - 1, 0]),
+                       "y0": float(g[-1, 1]), "y1": float(g[0, 1])}}
+    return blob.pack(header, arrays)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _decoder_blob(checkpoint_id: str, _model: Autoencoder) -> bytes:
+    return decoder_blob_bytes(_model, checkpoint_id)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _map_blob(map_id: str, _atlas: Atlas, _test: Dataset) -> bytes:
+    return map_blob_bytes(_atlas, _test, map_id)
+
+
+def clean_pin(raw, n_points: int, extent: tuple[float, float, float, float]) -> dict | None:
+    """Validate a pin sent by the browser (anything a devtools user can forge).
+
+    Parameters
+    ----------
+    raw : object
+        The trigger value: ``{"kind": "point", "index": i}`` or ``{"kind": "grid", "x", "y"}``.
+    n_points : int
+        Points on the map (valid indices are 0 .. n_points - 1).
+    extent : (x0, x1, y0, y1)
+        The map's grid extent: a spot outside it is refused.
+
+    Returns
+    -------
+    The pick as stored in session state, or ``None`` for anything malformed.
+    """
+    if not isinstance(raw, dict):
+        return None
+    kind = raw.get("kind")
+    if kind == "point":
+        i = raw.get("index")
+        if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n_points:
+            return {"kind": "point", "index": i}
+        return None
+    if kind == "grid":
+        x, y = raw.get("x"), raw.get("y")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                   for v in (x, y)):
+            return None
+        x0, x1, y0, y1 = extent
+        if x0 <= x <= x1 and y0 <= y <= y1:
+            return {"kind": "grid", "x": float(x), "y": float(y)}
+    return None
+
+
+def extent(atlas: Atlas) -> tuple[float, float, float, float]:
+    """(x0, x1, y0, y1) of the map's click grid."""
+    g = atlas.grid_xy
+    return float(g[:, 0].min()), float(g[:, 0].max()), float(g[:, 1].min()), float(g[:, 1].max())
+
+
+def _send(blob_id: str, make) -> None:
+    """Mount the carrier for a blob this session does not hold yet."""
+    sent = st.session_state.setdefault(SENT, set())
+    if blob_id in sent:
+        return
+    _CARRIER(data=make(), key=f"lmap.blob.{blob_id}", height=0)
+    sent.add(blob_id)
+
+
+def _on_need(key: str) -> None:
+    """The browser lacks blobs it was sent (e.g. a reloaded tab): send them again."""
+    val = st.session_state.get(key)
+    need = val.get("need") if hasattr(val, "get") else getattr(val, "need", None)
+    if isinstance(need, list):  # "lib" (or any id): send this map's blobs, which bring the lib
+        st.session_state.setdefault(SENT, set()).clear()
+
+
+def show(*, key: str, checkpoint_id: str, model: Autoencoder, atlas: Atlas, test: Dataset,
+         pick: dict | None = None, overlays: list[dict] | None = None,
+         path: dict | None = None, flagged: list[int] | None = None, link: str | None = None,
+         on_pin=None, height: int = 520, presenter: bool = False,
+         side_title: str | None = None) -> None:
+    """Draw an in-browser latent map.
+
+    Parameters
+    ----------
+    key : str
+        Widget key (one per map on a page).
+    checkpoint_id, model, atlas, test
+        The model, its map and the test split the map shows.
+    pick : dict, optional
+        The pinned point (ring) or spot (cross), as :func:`clean_pin` returns it.
+    overlays : list of dict, optional
+        Extra marks: ``{"name", "xy": [[x, y], ...], "symbol", "color", "size", "text"}``.
+    path : dict, optional
+        ``{"xy": [[x, y], ...], "z": [[...], ...]}``: an interpolation path; the pointer near
+        it decodes the code between its frames.
+    flagged : list of int, optional
+        Point indices ringed in red (anomalies).
+    link : str, optional
+        Maps with the same ``link`` (and a 2-D latent) decode the same z under one pointer.
+    on_pin : callable, optional
+        ``on_pin(pick)`` with a validated pick when the user clicks, taps or presses Enter;
+        without it the map takes no pins.
+    """
+    dec_id, map_id = f"dec:{checkpoint_id}", f"map:{checkpoint_id}:{atlas.method}"
+    _send(dec_id, lambda: _decoder_blob(checkpoint_id, model))
+    _send(map_id, lambda: _map_blob(map_id, atlas, test))
+    ext = extent(atlas)
+
+    def _on_pin() -> None:
+        val = st.session_state.get(key)
+        raw = val.get("pin") if hasattr(val, "get") else getattr(val, "pin", None)
+        p = clean_pin(raw, len(test), ext)
+        if p is not None and on_pin is not None:
+            on_pin(p)
+
+    data = {"map": map_id, "decoder": dec_id, "pick": pick, "overlays": overlays or [],
+            "path": path, "flagged": flagged, "link": link, "pins": on_pin is not None,
+            "height": height, "presenter": presenter, "side_title": side_title}
+    _MAP(data=data, key=key, on_pin_change=_on_pin, on_need_change=lambda: _on_need(key),
+         height="content")
