@@ -52,9 +52,12 @@ MODEL_FOR = {"identity": "mnist_vae_z2", "pca": "mnist_vae_z16", "umap": "mnist_
              "tsne": "mnist_vae_z16"}
 
 
-def _map_data(method: str, n: int, mnist: Dataset) -> mapview.MapData:
-    """A MapData for the first ``n`` MNIST test images under the shipped model for ``method``."""
-    model, info = checkpoints.load(checkpoints.SHIPPED_DIR / f"{MODEL_FOR[method]}.safetensors")
+def map_data(method: str, n: int, mnist: Dataset, model_name: str | None = None
+             ) -> mapview.MapData:
+    """A MapData for the first ``n`` MNIST test images under a shipped model (by default the
+    one :data:`MODEL_FOR` names for ``method``); its map is fitted once and kept in CACHE."""
+    name = model_name or MODEL_FOR[method]
+    model, info = checkpoints.load(checkpoints.SHIPPED_DIR / f"{name}.safetensors")
     test = Dataset(mnist.x[:n], mnist.y[:n], mnist.classes, "mnist", f"test[:{n}]")
     train = Dataset(mnist.x[:8000], mnist.y[:8000], mnist.classes, "mnist", "test[:8000]")
     cid = f"bench-{info.id}-{n}"
@@ -97,7 +100,7 @@ def main() -> None:
           f"{'p50 dot':>8} {'p50 empty':>9}   (ms)")
     for n in args.sizes:
         for method in args.methods:
-            md = _map_data(method, n, mnist)
+            md = map_data(method, n, mnist)
             rng = np.random.default_rng(0)
             st.session_state[state.MAP_PICK] = None
             first = _click(md, {"x": 0.0, "y": 0.0, "customdata": 0})  # builds the base figure

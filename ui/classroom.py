@@ -19,7 +19,7 @@ from aecore import classroom
 from aecore.checkpoints import CheckpointInfo
 from aecore.errors import ClassroomError, RateLimited
 
-from . import cache, images, links, mapview, present, state, text
+from . import cache, images, latentmap, links, mapview, present, state, text
 
 CODE = "class.code"
 TOKEN = "class.token"  # lecturer's secret (only in the lecturer's session)
@@ -31,6 +31,7 @@ SEEN = "class.seen"  # lecturer: the clicks on the current map (list of Click)
 LAST = "class.last_id"  # lecturer: id of the last click fetched
 NEW_MAP = "class.new_map"  # lecturer switched model: earlier clicks belong to another map
 STRIP = 8  # decoded images of the last clicks shown to the lecturer
+MAX_DRAWN = 2000  # newest class clicks drawn on the lecturer's map (its data stays < 60 kB)
 POLL_S = 2.0  # lecturer's map refresh
 FOLLOW_S = 4.0  # student's check that the class's settings did not change
 
@@ -186,32 +187,27 @@ def lecturer_view(info: CheckpointInfo, method: str) -> None:
         return
     md = mapview.load_map_data(info, method)
     seen = [c for c in seen if c.kind == "grid" or 0 <= c.index < len(md.test)]
-    fig = class_figure(md, seen)
     n, k = counts["students"], counts["clicks"]
     st.markdown(f"**{n}** student{'s' * (n != 1)} · **{k}** click{'s' * (k != 1)}")
-    present.chart(fig, key="class.map", config={"displaylogo": False})
+    latentmap.show(key="class.map", checkpoint_id=info.id, model=md.model, atlas=md.atlas,
+                   test=md.test, overlays=class_overlays(md, seen), presenter=present.on())
+    if len(seen) > MAX_DRAWN:
+        st.caption(f"The map shows the last {MAX_DRAWN:,} of {len(seen):,} clicks.")
     strip(md, seen[-STRIP:])
 
 
-def class_figure(md: mapview.MapData, clicks: list) -> dict:
-    """The map plus the class's clicks (grey crosses) and the last :data:`STRIP` (black rings,
-    numbered as in the strip)."""
-    base = mapview.map_figure(md, None, None)
+def class_overlays(md: mapview.MapData, clicks: list) -> list[dict]:
+    """The class's clicks as map overlays: grey crosses, and the last :data:`STRIP` as black
+    rings numbered as in the strip. At most :data:`MAX_DRAWN` clicks (the newest) are drawn,
+    so the map's data stays small however long the class runs. Names are never drawn."""
+    clicks = clicks[-MAX_DRAWN:]
     xy = np.array([_click_xy(md, c) for c in clicks] or np.zeros((0, 2)), float).reshape(-1, 2)
-    names = [c.name or f"student {c.student[:4]}" for c in clicks]
-    old, last = slice(0, max(0, len(clicks) - STRIP)), slice(max(0, len(clicks) - STRIP), None)
-    n_last = len(clicks[last])
-    traces = [
-        dict(type="scatter", x=xy[old, 0].tolist(), y=xy[old, 1].tolist(), mode="markers",
-             name="class clicks", text=names[old], hoverinfo="text",
-             marker=dict(size=9, symbol="x-thin-open", color="#444", line=dict(width=2))),
-        dict(type="scatter", x=xy[last, 0].tolist(), y=xy[last, 1].tolist(),
-             mode="markers+text", name="last clicks", text=[str(k + 1) for k in range(n_last)],
-             textposition="top center", hovertext=names[last], hoverinfo="text",
-             marker=dict(size=18, symbol="circle-open", color="#000", line=dict(width=3)),
-             textfont=dict(color="#000", size=15)),
-    ]
-    return {"data": [*base["data"], *traces], "layout": base["layout"]}
+    xy = np.round(xy, 4)
+    cut = max(0, len(clicks) - STRIP)
+    return [{"name": "class clicks", "xy": xy[:cut].tolist(), "symbol": "x", "size": 4,
+             "color": "#444"},
+            {"name": "last clicks", "xy": xy[cut:].tolist(), "symbol": "circle", "size": 9,
+             "color": "#000", "text": [str(k + 1) for k in range(len(clicks) - cut)]}]
 
 
 def _click_xy(md: mapview.MapData, c) -> tuple[float, float]:

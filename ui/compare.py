@@ -8,8 +8,7 @@ from aecore import latent, metrics
 from aecore.checkpoints import CheckpointInfo
 from aecore.project import methods_for
 
-from . import cache, explain, figures, images, links, present, shell, text
-from .mapview import pick_from_event
+from . import cache, explain, figures, images, latentmap, links, present, shell, text
 
 PICK = "cmp.pick"  # test index selected in either map (linked selection)
 
@@ -24,11 +23,9 @@ def scores(path: str, checkpoint_id: str, method: str, seed: int = 0) -> dict[st
     return metrics.scoreboard(model, train, test, emb, seed=seed).to_dict()
 
 
-def _on_select(key: str) -> None:
-    """Either map's click sets the shared pick."""
-    ev = st.session_state.get(key)
-    pick = pick_from_event(ev.selection.points if ev is not None else [])
-    if pick and pick["kind"] == "point":
+def _on_pin(pick: dict) -> None:
+    """A pin on an image in either map sets the shared pick."""
+    if pick["kind"] == "point":
         st.session_state[PICK] = pick["index"]
 
 
@@ -59,15 +56,17 @@ def side_by_side(left: CheckpointInfo, right: CheckpointInfo) -> None:
     st.session_state.setdefault(PICK, 0)
     i = int(st.session_state[PICK]) if 0 <= st.session_state[PICK] < len(test) else 0
     cols = st.columns(2)
+    # with two 2-D latents the pointer is linked: both decoders show the same z side by side
+    both_2d = left.model_config.latent_dim == right.model_config.latent_dim == 2
     for col, info, key in zip(cols, (left, right), ("cmp.map.left", "cmp.map.right")):
         model = cache.load_model(str(info.path), info.id)
         atlas = cache.atlas(info, _method(info))
         with col:
             explain.model_diagram(info, key=key + ".diagram", height=130)
-            fig = figures.latent_map(atlas.embedding, test.y.numpy(), test.classes,
-                                     method=_method(info), selected=i, height=380)
-            present.chart(fig, key=key, on_select=lambda k=key: _on_select(k),
-                          selection_mode="points", config={"displaylogo": False})
+            latentmap.show(key=key, checkpoint_id=info.id, model=model, atlas=atlas, test=test,
+                           pick={"kind": "point", "index": i}, on_pin=_on_pin,
+                           link="cmp" if both_2d else None, height=380,
+                           presenter=present.on())
             x = test.x[i]
             rec = cache.reconstruct_one(model, x)
             err = float(cache.recon_errors(str(info.path), info.id)[i])
@@ -76,6 +75,8 @@ def side_by_side(left: CheckpointInfo, right: CheckpointInfo) -> None:
             c1.image(images.enlarge(x.numpy(), w), caption=f"image {i}", width=w)
             c2.image(images.enlarge(rec, w), caption=f"reconstruction · {err:.1f} nats",
                      width=w)
+    if both_2d:
+        st.caption(text.CMP_LINKED)
     links.sync_url("AE vs VAE")
 
 
@@ -125,6 +126,13 @@ def scoreboard_table(left: CheckpointInfo, right: CheckpointInfo) -> None:
             st.latex(formula)
 
 
+def _sweep_view(sweep: dict) -> tuple[float, float, float, float]:
+    """Axis ranges that hold every map of the sweep (the widest one's click grid)."""
+    ext = np.array([latentmap.extent(cache.atlas(i, "identity")) for i in sweep.values()])
+    return float(ext[:, 0].min()), float(ext[:, 1].max()), float(ext[:, 2].min()), \
+        float(ext[:, 3].max())
+
+
 def beta_sweep(infos: list[CheckpointInfo], dataset: str) -> None:
     """The shipped beta sweep (2-D VAEs differing only in beta): a slider, the map, the
     scoreboard and prior samples of the chosen beta. Draws nothing without two or more."""
@@ -142,8 +150,12 @@ def beta_sweep(infos: list[CheckpointInfo], dataset: str) -> None:
     info = sweep[beta]
     test = cache.model_splits(info)[1]
     c1, c2 = st.columns([3, 2])
-    c1.plotly_chart(figures.latent_map(cache.atlas(info, "identity").embedding, test.y.numpy(),
-                                       test.classes, height=420), key="cmp.beta.map")
+    with c1:  # one scale for every beta, so a collapse to the origin shows as a dot
+        latentmap.show(key="cmp.beta.map", checkpoint_id=info.id,
+                       model=cache.load_model(str(info.path), info.id),
+                       atlas=cache.atlas(info, "identity"), test=test, height=420,
+                       presenter=present.on(), view=_sweep_view(sweep))
+        st.caption(text.BETA_SCALE)
     s = scores(str(info.path), info.id, "identity")
     c2.dataframe([{"metric": text.METRICS[k][0], "value": round(v, 3)} for k, v in s.items()],
                  hide_index=True, width="stretch")

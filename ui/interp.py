@@ -7,23 +7,19 @@ import streamlit as st
 from aecore import latent
 from aecore.checkpoints import CheckpointInfo
 
-from . import cache, figures, images, links, present, shell, state, text
+from . import cache, figures, images, latentmap, links, present, shell, state, text
 
 A, B = "interp.a", "interp.b"  # test-image indices of the two ends
 TARGET = "interp.target"  # which end the next click on the map sets
 CHART = "interp.chart"
 
 
-def _on_select() -> None:
-    """Map click: set end A or B (whichever the radio says) to the clicked image."""
-    from .mapview import pick_from_event
-
-    ev = st.session_state.get(CHART)
-    pick = pick_from_event(ev.selection.points if ev is not None else [])
-    if pick and pick["kind"] == "point":
+def _on_pin(pick: dict) -> None:
+    """Map pin on an image: set end A or B (whichever the radio says) to it."""
+    if pick["kind"] == "point":
         key = A if st.session_state.get(TARGET, "A") == "A" else B
         st.session_state[key] = pick["index"]
-        st.session_state[TARGET] = "B" if key == A else "A"  # next click sets the other end
+        st.session_state[TARGET] = "B" if key == A else "A"  # next pin sets the other end
 
 
 def path_frames(model, za: np.ndarray, zb: np.ndarray, steps: int, method: str):
@@ -39,7 +35,7 @@ def _ends_controls(test) -> None:
     st.session_state.setdefault(B, min(1, n - 1))
     for key in (A, B):  # a lesson link may name an image this dataset does not have
         state.clamp(key, 0, n - 1)
-    st.radio("A click on the map sets", ["A", "B"], key=TARGET, horizontal=True)
+    st.radio("A click on an image on the map sets", ["A", "B"], key=TARGET, horizontal=True)
     ca, cb = st.columns(2)
     for col, key in ((ca, A), (cb, B)):
         with col:
@@ -77,13 +73,15 @@ def interpolation_view(info: CheckpointInfo, method: str) -> None:
     z, frames = path_frames(model, atlas.codes[a], atlas.codes[b], steps, how)
     path_xy, exact = atlas.project(z)
     with left:
-        fig = figures.latent_map(atlas.embedding, test.y.numpy(), test.classes, method=method,
-                                 selected=a, path_xy=path_xy, height=460)
-        figures.points_overlay(fig, atlas.embedding[[b]], name="B", symbol="square-open")
-        present.chart(fig, key=CHART, on_select=_on_select, selection_mode="points",
-                      config={"displaylogo": False})
+        latentmap.show(key=CHART, checkpoint_id=info.id, model=model, atlas=atlas, test=test,
+                       pick={"kind": "point", "index": a},
+                       overlays=[{"name": "B", "xy": atlas.embedding[[b]].tolist(),
+                                  "symbol": "square", "size": 8}],
+                       path={"xy": np.round(path_xy, 5).tolist(), "z": np.round(z, 5).tolist()},
+                       on_pin=_on_pin, height=460, presenter=present.on())
         st.caption(f"A = image {a} (ring), B = image {b} (square); the black line is the path "
-                   f"of the {steps} codes. {text.PLACED_NOTE[exact]}")
+                   f"of the {steps} codes: move the pointer along it to scrub through the "
+                   f"frames. {text.PLACED_NOTE[exact]}")
     with right:
         st.markdown(f"**{info.name}**: {test.classes[int(test.y[a])]} → "
                     f"{test.classes[int(test.y[b])]}, {steps} steps ({how})")

@@ -156,7 +156,8 @@ def show(*, key: str, checkpoint_id: str, model: Autoencoder, atlas: Atlas, test
          pick: dict | None = None, overlays: list[dict] | None = None,
          path: dict | None = None, flagged: list[int] | None = None, link: str | None = None,
          on_pin=None, height: int = 520, presenter: bool = False,
-         side_title: str | None = None) -> None:
+         side_title: str | None = None,
+         view: tuple[float, float, float, float] | None = None) -> None:
     """Draw an in-browser latent map.
 
     Parameters
@@ -179,6 +180,9 @@ def show(*, key: str, checkpoint_id: str, model: Autoencoder, atlas: Atlas, test
     on_pin : callable, optional
         ``on_pin(pick)`` with a validated pick when the user clicks, taps or presses Enter;
         without it the map takes no pins.
+    view : (x0, x1, y0, y1), optional
+        The axis ranges to open (and reset) on, instead of the map's own extent: maps that
+        are compared keep one scale this way.
     """
     dec_id, map_id = f"dec:{checkpoint_id}", f"map:{checkpoint_id}:{atlas.method}"
     _send(dec_id, lambda: _decoder_blob(checkpoint_id, model))
@@ -192,8 +196,9 @@ def show(*, key: str, checkpoint_id: str, model: Autoencoder, atlas: Atlas, test
         if p is not None and on_pin is not None:
             on_pin(p)
 
-    data = {"map": map_id, "decoder": dec_id, "pick": pick, "overlays": overlays or [],
+    data = {"key": key, "map": map_id, "decoder": dec_id, "pick": pick, "overlays": overlays or [],
             "path": path, "flagged": flagged, "link": link, "pins": on_pin is not None,
-            "height": height, "presenter": presenter, "side_title": side_title}
+            "height": height, "presenter": presenter, "side_title": side_title,
+            "view": list(view) if view is not None else None}
     _MAP(data=data, key=key, on_pin_change=_on_pin, on_need_change=lambda: _on_need(key),
          height="content")

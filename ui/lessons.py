@@ -9,7 +9,7 @@ from aecore import metrics
 from aecore.checkpoints import CheckpointInfo
 from aecore.noise import NOISE_KINDS, add_noise
 
-from . import cache, figures, images, links, present, state, text
+from . import cache, figures, images, latentmap, links, present, state, text
 
 
 def shipped(name: str) -> CheckpointInfo | None:
@@ -33,16 +33,20 @@ def anomaly_view(info: CheckpointInfo, method: str) -> None:
     c1.plotly_chart(figures.histogram(errs, thr, unit=unit), key="anom.hist")
     c1.caption(f"{int(flagged.sum())} of {len(errs)} test images ({flagged.mean():.1%}) are "
                "above the threshold.")
-    fig = figures.latent_map(atlas.embedding, test.y.numpy(), test.classes, method=method,
-                             flagged=flagged, height=380)
     with c2:
-        present.chart(fig, key="anom.map")
+        latentmap.show(key="anom.map", checkpoint_id=info.id,
+                       model=cache.load_model(str(info.path), info.id), atlas=atlas, test=test,
+                       flagged=np.flatnonzero(flagged).tolist(), height=380,
+                       presenter=present.on())
+        st.caption("Red rings: images above the threshold. Move the pointer to decode any "
+                   "spot of the map.")
     worst = np.argsort(-errs)[:16]
     model = cache.load_model(str(info.path), info.id)
     rec = model.reconstruct(test.x[worst]).detach().numpy()
     st.image(images.tile(np.concatenate([test.x[worst].numpy(), rec]), ncol=16, cell=44),
              caption="The 16 most anomalous test images (top) and their reconstructions "
-                     "(bottom), worst first: " + ", ".join(f"{errs[i]:.0f}" for i in worst),
+                     "(bottom), worst first; their errors in " + unit + " per image: "
+                     + ", ".join(f"{errs[i]:.1f}" for i in worst),
              width="stretch")
     links.sync_url("Anomalies")
 

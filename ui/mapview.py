@@ -152,7 +152,7 @@ def render(md: MapData) -> None:
         snapped = md.atlas.nearest_point(*clicked)[0]  # t-SNE: ring the image it snaps to
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        latentmap.show(key=CHART_KEY, checkpoint_id=md.key.split(":")[0], model=md.model,
+        latentmap.show(key=CHART_KEY, checkpoint_id=md.key.rsplit(":", 1)[0], model=md.model,
                        atlas=md.atlas, test=md.test, pick=pick, on_pin=_store_pin,
                        presenter=present.on())
         st.caption(f"{len(md.test)} test images · {text.INVERSE_NOTES[md.atlas.inverse]} "

@@ -8,7 +8,7 @@ from aecore import latent
 from aecore.checkpoints import CheckpointInfo
 from aecore.errors import RequestTooLarge
 
-from . import cache, figures, images, links, present, text
+from . import cache, images, latentmap, links, present, text
 
 SEED = "prior.seed"
 MAX_GRID = 30  # manifold grid edge offered in the UI (aecore refuses above 200)
@@ -48,11 +48,12 @@ def samples_view(info: CheckpointInfo, method: str) -> None:
                  caption=f"{n} samples: z drawn from {source}, temperature {temp:.1f}")
     with right:
         xy, exact = atlas.project(z)
-        fig = figures.latent_map(atlas.embedding, test.y.numpy(), test.classes, method=method,
-                                 height=420)
-        figures.points_overlay(fig, xy, name="samples")
-        present.chart(fig, key="prior.map", config={"displaylogo": False})
+        latentmap.show(key="prior.map", checkpoint_id=info.id, model=model, atlas=atlas,
+                       test=test, overlays=[{"name": "samples", "xy": np.round(xy, 5).tolist(),
+                                             "symbol": "diamond", "size": 5}],
+                       height=420, presenter=present.on())
         st.caption("Diamonds: where the samples' codes lie among the test images' codes. "
+                   "Move the pointer over the map to decode any other code. "
                    + text.PLACED_NOTE[exact])
     links.sync_url("Sample the prior")
 

@@ -303,3 +303,10 @@ CLASS_STUDENT = """
 You are in class **{code}** on the model **{model}**. Click a dot to see that image and its
 reconstruction, or click empty space to decode it: your click appears on the lecturer's map.
 """
+
+CMP_LINKED = ("Both latents are 2-D, so the maps are the latent spaces themselves and the "
+              "pointer is linked: moving over either map decodes the same z with both "
+              "decoders (a red cursor marks it on the other map). Sweep across a gap between "
+              "clusters and compare the two images.")
+BETA_SCALE = ("Every β is drawn on the same axes, so as β grows you see the codes squeeze "
+              "towards the origin; move the pointer to decode any z.")

@@ -11,6 +11,7 @@ const LL = (window.__latentlab = window.__latentlab || {
   bus: new EventTarget(),  // "blob" when one arrives; "link" for linked pointers
   lat: [],                 // pointer-move -> decoded image drawn, ms (bench/pointer_latency.py)
 });
+LL.maps = LL.maps || new Map();  // widget key -> LatentMap (tests and benches find maps here)
 
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
@@ -113,6 +114,7 @@ class LatentMap {
   // ---- data ------------------------------------------------------------------------------
   update(data) {
     this.data = data || {};
+    if (this.data.key) LL.maps.set(this.data.key, this);
     this.root.classList.toggle("ll-presenter", !!this.data.presenter);
     this.tryInit();
   }
@@ -134,7 +136,9 @@ class LatentMap {
     }
     clearTimeout(this.needTimer);
     this.status.style.display = "none";
-    const fresh = this.mapBlob !== m;
+    const viewKey = JSON.stringify(d.view || null);
+    const fresh = this.mapBlob !== m || this.viewKey !== viewKey;
+    this.viewKey = viewKey;
     this.mapBlob = m;
     this.meta = m.header;
     if (!LL.decoders.has(d.decoder)) LL.decoders.set(d.decoder, llMakeDecoder(dec));
@@ -186,7 +190,7 @@ class LatentMap {
 
   // ---- geometry --------------------------------------------------------------------------
   resetView(draw = true) {
-    const g = this.meta.grid;
+    const g = this.data.view ? {x0: this.data.view[0], x1: this.data.view[1], y0: this.data.view[2], y1: this.data.view[3]} : this.meta.grid;
     this.view = {x0: g.x0, x1: g.x1, y0: g.y0, y1: g.y1};
     if (draw) { this.drawBase(); this.drawOver(); }
   }
@@ -204,9 +208,9 @@ class LatentMap {
     if (!this.meta) return;
     const W = this.root.clientWidth || 600;
     const pres = !!this.data.presenter;
-    const narrow = W < 560;
+    const narrow = W < 420;  // a phone: the preview goes above the map
     this.body.classList.toggle("ll-narrow", narrow);
-    const sideW = narrow ? W : Math.round(Math.min(300, Math.max(160, W * 0.26)));
+    const sideW = narrow ? W : Math.round(Math.min(300, Math.max(120, W * 0.26)));
     const plotW = narrow ? W : W - sideW - 12;
     const plotH = Math.round(Math.min(this.data.height || 520, Math.max(240, plotW * (narrow ? 0.85 : 0.75))));
     const imgPx = narrow ? Math.min(140, Math.round(W * 0.36)) : sideW - 8;
@@ -223,6 +227,21 @@ class LatentMap {
     this.box = {L: fs * 3.6 + 8, T: 8, R: 8, B: fs * 2.8 + 6, W: plotW, H: plotH, fs};
     this.drawBase(); this.drawOver();
     if (this.pointer) this.decodeAt(this.pointer.x, this.pointer.y, null);
+    else this.decodeRest();
+  }
+
+  // with no pointer on the map: decode the pin (or the centre of the view), so the preview
+  // never sits empty
+  decodeRest() {
+    const p = this.data.pick, v = this.view;
+    let x = (v.x0 + v.x1) / 2, y = (v.y0 + v.y1) / 2, what = "the centre of the map";
+    if (p && p.kind === "point" && p.index >= 0 && p.index < this.n) {
+      x = this.xy[2 * p.index]; y = this.xy[2 * p.index + 1]; what = `image ${p.index}'s spot`;
+    } else if (p && p.kind === "grid") { x = p.x; y = p.y; what = "the pinned spot"; }
+    const {z} = this.codeAt(x, y);
+    this.drawImage(this.decoder.decode(z));
+    this.showZ(z);
+    this.imgCap.textContent = `Showing ${what}. Move the pointer over the map (or focus it and use the arrow keys) to decode any spot.`;
   }
 
   px(x) { const b = this.box, v = this.view; return b.L + (x - v.x0) / (v.x1 - v.x0) * (b.W - b.L - b.R); }
@@ -470,6 +489,7 @@ class LatentMap {
 
   leave() {
     this.pointer = null; this.tip.style.display = "none"; this.drawOver();
+    if (this.meta) this.decodeRest();
     if (this.data.link) LL.bus.dispatchEvent(new CustomEvent("link", {detail: {group: this.data.link, src: this, x: null}}));
   }
 
