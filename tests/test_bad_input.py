@@ -170,10 +170,11 @@ def test_pickle_in_a_fresh_process_with_unsafe_torch_default_never_runs(user_dir
         import sys
         sys.path.insert(0, {str(ROOT)!r})
         from aecore import checkpoints
+        from services.paths import user_dir
         from streamlit.testing.v1 import AppTest
-        infos, problems = checkpoints.list_checkpoints(checkpoints.user_dir())
+        infos, problems = checkpoints.list_checkpoints(user_dir())
         assert infos == [] and len(problems) == 2, (infos, problems)
-        for p in checkpoints.user_dir().iterdir():
+        for p in user_dir().iterdir():
             try:
                 checkpoints.load(p)
             except checkpoints.CheckpointError:

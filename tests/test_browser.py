@@ -197,23 +197,52 @@ def test_map_shows_every_test_point_and_clicks_work(server, page):
     page.get_by_text("reconstruction x̂").first.wait_for(timeout=30_000)
 
 
+ANIM = ("[...document.querySelectorAll('.js-plotly-plot')].find(g => g._fullLayout &&"
+        " g._fullLayout.sliders && g._fullLayout.sliders.length)")
+FRAME_JS = ("() => { const im = " + ANIM + ".querySelector('image');"
+            " return im && (im.getAttribute('href') || im.getAttribute('xlink:href')); }")
+
+
 def test_interpolation_plays(server, page):
     open_page(page, server, "Interpolate")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.js-plotly-plot')].some(g => g._fullLayout &&"
-        " g._fullLayout.sliders && g._fullLayout.sliders.length)", timeout=60_000)
+    page.wait_for_function(f"() => !!{ANIM}", timeout=60_000)
     shot(page, "interpolate")
+    n_frames = page.evaluate(f"() => {ANIM}._transitionData._frames.length")
+    assert n_frames == 12  # the page's default: 12 steps from A to B
+    first = page.evaluate(FRAME_JS)
+    assert first and first.startswith("data:image/png")  # frame 0 is drawn
     page.locator(".updatemenu-button").first.click()  # ▶ play
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.js-plotly-plot')].some(g => g._fullLayout &&"
-        " g._fullLayout.sliders && g._fullLayout.sliders.length &&"
-        " g._fullLayout.sliders[0].active > 2)", timeout=20_000)
+    page.wait_for_function(f"() => {ANIM}._fullLayout.sliders[0].active > 2", timeout=20_000)
+    later = page.evaluate(FRAME_JS)
+    assert later and later.startswith("data:image/png") and later != first  # the image changed
+
+
+IMAGES_JS = """() => [...document.querySelectorAll('img')]
+  .filter(i => i.complete && i.naturalWidth >= 400)
+  .map(i => {
+    const c = document.createElement('canvas');
+    c.width = i.naturalWidth; c.height = i.naturalHeight;
+    const ctx = c.getContext('2d');
+    ctx.drawImage(i, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    const levels = new Set();
+    for (let k = 0; k < d.length; k += 4 * 7) levels.add(d[k]);
+    return [c.width, c.height, levels.size];
+  })"""
 
 
 def test_sample_prior_page_renders(server, page):
     open_page(page, server, "Sample_prior")
     page.get_by_text("samples: z drawn from").first.wait_for(timeout=60_000)
     shot(page, "sample_prior")
+    # the tile of 32 decoded samples (8 x 4 cells of 64 px) is drawn, with real grey levels
+    tiles = page.evaluate(IMAGES_JS)
+    assert any(w >= 8 * 64 and h >= 4 * 64 and levels >= 20 for w, h, levels in tiles), tiles
+    # and the samples are placed on the latent map beside it
+    n = page.evaluate("() => { const g = [...document.querySelectorAll('.js-plotly-plot')]"
+                      ".find(g => g._fullData && g._fullData.some(t => t.name === 'samples'));"
+                      " return g ? g._fullData.find(t => t.name === 'samples').x.length : 0; }")
+    assert n == 32
 
 
 def test_one_epoch_training_run_appears_in_the_picker(server, page):

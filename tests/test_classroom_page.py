@@ -6,7 +6,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from aecore import checkpoints
-from aecore.classroom import ClassStore, default_db
+from services.classroom import ClassStore, default_db
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "9_Classroom.py")

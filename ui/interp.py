@@ -9,8 +9,8 @@ from aecore.checkpoints import CheckpointInfo
 
 from . import cache, figures, images, links, present, shell, state, text
 
-A, B = "interp.a", "interp.b"  # test-image indices of the two ends
-TARGET = "interp.target"  # which end the next click on the map sets
+A, B = state.INTERP_A, state.INTERP_B  # test-image indices of the two ends
+TARGET = state.INTERP_TARGET  # which end the next click on the map sets
 CHART = "interp.chart"
 
 
@@ -69,10 +69,12 @@ def interpolation_view(info: CheckpointInfo, method: str) -> None:
     with left:
         _ends_controls(test)
         c1, c2 = st.columns(2)
-        how = c1.radio("Interpolation", ["lerp", "slerp"], horizontal=True, key="interp.method",
+        how = c1.radio("Interpolation", ["lerp", "slerp"], horizontal=True,
+                       key=state.INTERP_METHOD,
                        help="lerp: straight line. slerp: along a great circle, keeping the "
                             "norm typical of a Gaussian prior.")
-        steps = c2.slider("Steps", 5, 60, 12, key="interp.steps")
+        k = state.INTERP_STEPS
+        steps = c2.slider("Steps", k.lo, k.hi, k.default, key=k)
     a, b = int(st.session_state[A]), int(st.session_state[B])
     z, frames = path_frames(model, atlas.codes[a], atlas.codes[b], steps, how)
     path_xy, exact = atlas.project(z)

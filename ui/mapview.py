@@ -142,14 +142,14 @@ def render(md: MapData) -> None:
     sel = pick["index"] if pick and pick["kind"] == "point" else None
     clicked = (pick["x"], pick["y"]) if pick and pick["kind"] == "grid" else None
     snapped = None
-    if clicked is not None and md.atlas.inverse == "snap":
+    if clicked is not None and md.atlas.snaps:
         snapped = md.atlas.nearest_point(*clicked)[0]  # t-SNE: ring the image it snaps to
     left, right = st.columns([3, 2], gap="medium")
     with left:
         present.chart(map_figure(md, sel if snapped is None else snapped, clicked),
                       key=CHART_KEY, on_select=on_map_select, selection_mode="points",
                       config={"displaylogo": False})
-        st.caption(f"{len(md.test)} test images · {text.INVERSE_NOTES[md.atlas.inverse]} "
+        st.caption(f"{len(md.test)} test images · {text.INVERSE_NOTES[md.method]} "
                    f"{text.FAR_NOTE}")
     with right:
         if sel is not None:
@@ -187,9 +187,9 @@ def _grid_panel(md: MapData, xy: tuple[float, float]) -> None:
     c2.image(images.enlarge(md.train.x[j].numpy()), width="stretch",
              caption=f"nearest training image ({md.train.classes[int(md.train.y[j])]}), "
                      f"distance {dist:.2f}")
-    snapped = atlas.nearest_point(*xy)[0] if atlas.inverse == "snap" else None
-    st.caption(text.CLICK_NOTES[atlas.inverse].format(i=snapped))
-    if atlas.inverse in ("knn", "approximate") and _base_figure(md.key, md)[1][node]:
+    snapped = atlas.nearest_point(*xy)[0] if atlas.snaps else None
+    st.caption(text.CLICK_NOTES[md.method].format(i=snapped))
+    if not (atlas.inverse_is_exact or atlas.snaps) and _base_figure(md.key, md)[1][node]:
         st.caption(text.FAR_CLICK)
     if dist > atlas.hole_threshold:
         st.warning(text.HOLE_WARNING, icon=":material/warning:")
