@@ -31,6 +31,11 @@ def _progress_callback(bar):
     return cb
 
 
+def _unit(recipe) -> str:
+    """The loss unit of a recipe's model: BCE is in nats, MSE is a summed squared error."""
+    return "nats/image" if recipe.model.recon_loss == "bce" else "squared error/image"
+
+
 def _train(a: argparse.Namespace) -> int:
     """Run ``train``: fit one model and save it."""
     from tqdm import tqdm
@@ -54,8 +59,8 @@ def _train(a: argparse.Namespace) -> int:
         return 2
     b = hist.best
     print(f"saved {path}: best epoch {hist.best_epoch}/{len(hist.epochs)}, test loss "
-          f"{b.test_total:.3f} (recon {b.test_recon:.3f} + KL {b.test_kl:.3f}) nats/image, "
-          f"{hist.seconds:.1f} s on {hist.device}")
+          f"{b.test_total:.3f} (recon {b.test_recon:.3f} + KL {b.test_kl:.3f}) "
+          f"{_unit(recipe)}, {hist.seconds:.1f} s on {hist.device}")
     return 0
 
 
@@ -81,7 +86,7 @@ def _rebuild(a: argparse.Namespace) -> int:
             model, hist, _ = train_and_save(r, out, splits=splits)
             b = hist.best
             print(f"{name}: best epoch {hist.best_epoch}, test {b.test_total:.3f} = recon "
-                  f"{b.test_recon:.3f} + KL {b.test_kl:.3f} nats/image ({hist.seconds:.1f} s)")
+                  f"{b.test_recon:.3f} + KL {b.test_kl:.3f} {_unit(r)} ({hist.seconds:.1f} s)")
         model, info = checkpoints.load(out)
         codes, train_codes = encode(model, splits.test.x), encode(model, splits.train.x)
         for method in methods_for(model.config.latent_dim):

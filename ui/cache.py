@@ -76,6 +76,13 @@ def list_models() -> tuple[list[CheckpointInfo], list[str]]:
     return _list_models(_folder_signature())
 
 
+def model_named(name: str) -> CheckpointInfo | None:
+    """The listed checkpoint named ``name`` (e.g. ``"digits_ae_z16"``), or None. Shipped
+    models are listed first, and saving refuses shipped names, so a shipped name finds the
+    shipped model."""
+    return next((i for i in list_models()[0] if i.name == name), None)
+
+
 def model_info(checkpoint_id: str) -> CheckpointInfo:
     """The listed checkpoint with this id (a cached function's arguments carry ids, not infos).
 

@@ -27,7 +27,7 @@ def pickers(infos: list[CheckpointInfo], defaults: tuple[str, str]) -> list[Chec
     by_path = {str(i.path): i for i in infos}
     paths = list(by_path)
     out = []
-    for col, default, key in zip(st.columns(2), defaults, ("cmp.left", "cmp.right")):
+    for col, default, key in zip(st.columns(2), defaults, (state.CMP_LEFT, state.CMP_RIGHT)):
         want = [p for p in paths if by_path[p].name == default] or paths
         idx = paths.index(want[0]) if key not in st.session_state else None
         with col:
@@ -74,7 +74,7 @@ def interpolations(left: CheckpointInfo, right: CheckpointInfo, steps: int = 12)
     test = cache.model_splits(left)[1]
     a = int(st.session_state.get(PICK, 0))
     b = st.number_input("Interpolate the picked image towards test image", 0, len(test) - 1,
-                        min(len(test) - 1, a + 1), key="cmp.b")
+                        min(len(test) - 1, a + 1), key=state.CMP_B)
     for col, info in zip(st.columns(2), (left, right)):
         model = cache.load_model(str(info.path), info.id)
         za, zb = latent.encode(model, test.x[[a, int(b)]])

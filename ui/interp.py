@@ -110,7 +110,7 @@ def _second_model(info, test, a, b, steps, how) -> None:
     labels = {str(i.path): i for i in others}
     pick = st.selectbox("Compare the same pair with another model", ["—"] + list(labels),
                         format_func=lambda p: p if p == "—" else shell.model_label(labels[p]),
-                        key="interp.other")
+                        key=state.INTERP_OTHER)
     if pick == "—":
         return
     cols = st.columns(2)

@@ -81,6 +81,7 @@ INTERP_B = Key("interp.b", 1, lo=0, hi=10**7, url="b")  # ... of end B
 INTERP_METHOD = Key("interp.method", "lerp", url="path")  # "lerp" or "slerp"
 INTERP_STEPS = Key("interp.steps", 12, lo=5, hi=60, url="steps")
 INTERP_TARGET = Key("interp.target", "A")  # which end the next click on the map sets
+INTERP_OTHER = Key("interp.other")  # path of a second model for the same pair ("—": none)
 
 # -- Sample the prior ---------------------------------------------------------------------------
 PRIOR_N = Key("prior.n", 32, lo=4, hi=64, url="n")
@@ -91,6 +92,8 @@ PRIOR_GRID = Key("prior.grid", 15, lo=5, hi=30)  # manifold grid edge (aecore re
 # -- AE vs VAE ----------------------------------------------------------------------------------
 CMP_PICK = Key("cmp.pick", 0, lo=0, hi=10**7, url="img")  # test index picked in either map
 CMP_BETA = Key("cmp.beta", 1.0, lo=0.0, hi=100.0, url="beta")  # the beta sweep's slider
+CMP_LEFT, CMP_RIGHT = Key("cmp.left"), Key("cmp.right")  # the two models' paths
+CMP_B = Key("cmp.b")  # the other end of the side-by-side interpolation (default: pick + 1)
 
 # -- Anomalies, Denoising -----------------------------------------------------------------------
 ANOM_THRESHOLD = Key("anom.threshold", lo=-1e9, hi=1e9, url="thr")  # default: 95th percentile
@@ -110,6 +113,13 @@ TRAIN_NOISE_LEVEL = Key("train.noise_level", 0.3, lo=0.0, hi=1.0)
 TRAIN_DROPOUT = Key("train.dropout", 0.0, lo=0.0, hi=0.8)
 TRAIN_EPOCHS = Key("train.epochs", 60, lo=1, hi=300)
 TRAIN_SEED = Key("train.seed", 0, lo=0, hi=10**6)
+TRAIN_LOSS = Key("train.loss", "bce")
+TRAIN_ANNEAL = Key("train.anneal", "none")
+TRAIN_NOISE = Key("train.noise", "gaussian")
+TRAIN_WD = Key("train.wd", 0.0)  # weight decay (a select slider: its choices are the range)
+TRAIN_BATCH = Key("train.batch", 64)
+TRAIN_LR = Key("train.lr", 2e-3)
+TRAIN_SPLIT = Key("train.split", True)  # non-digits data: the 8,000 / 2,000 test-set split
 
 # -- Classroom ----------------------------------------------------------------------------------
 CLASS_CODE = Key("class.code")

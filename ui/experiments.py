@@ -1,4 +1,7 @@
-"""Glue for the three short lessons: anomaly detection, denoising, AE vs PCA."""
+"""Page glue of the three short experiments: anomaly detection, denoising, AE vs PCA.
+
+(A *lesson* in this app is a ready link to a page in a given state: :data:`ui.links.LESSONS`.)
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -10,13 +13,6 @@ from aecore.checkpoints import CheckpointInfo
 from aecore.noise import NOISE_KINDS, add_noise
 
 from . import cache, figures, images, links, present, state, text
-
-
-def shipped(name: str) -> CheckpointInfo | None:
-    """The checkpoint info of a model by name, or None. The user's models are listed too, so a
-    user's model may answer to a shipped name only if no shipped model has it (the listing
-    puts shipped models first, and saving refuses shipped names)."""
-    return next((i for i in cache.list_models()[0] if i.name == name), None)
 
 
 @st.fragment
