@@ -1,7 +1,7 @@
 """Latent Lab home page: what an autoencoder is and what each page shows."""
 import streamlit as st
 
-from ui import explain, lessons, links, shell, text
+from ui import cache, explain, links, shell, text
 
 shell.page_setup("Home", icon=":material/home:", sidebar=False)
 st.title("Latent Lab")
@@ -9,7 +9,7 @@ st.caption("An interactive latent-space explorer for teaching autoencoders.")
 st.markdown(text.HOME)
 st.latex(text.FORMULA_AE)
 st.latex(text.FORMULA_ELBO)
-if (default := lessons.shipped("digits_vae_z2")) is not None:
+if (default := cache.model_named("digits_vae_z2")) is not None:
     st.markdown(text.HOME_DIAGRAM)
     with st.columns([3, 2])[0]:
         explain.model_diagram(default, key="home.diagram", height=150)

@@ -11,95 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .losses import ANNEAL_SCHEDULES, RECON_LOSSES
 from .models import MODELS
 from .noise import NOISE_KINDS
-
-if TYPE_CHECKING:
-    from .recipes import Recipe
-
-
-def _model_config(a: argparse.Namespace, input_shape):
-    """Build the model config from parsed arguments (only fields the model has)."""
-    cls = MODELS[a.model][0]
-    kw = dict(input_shape=input_shape, latent_dim=a.latent_dim, recon_loss=a.recon_loss,
-              dropout=a.dropout)
-    if a.hidden:
-        kw["hidden"] = tuple(int(v) for v in a.hidden.split(","))
-    fields = cls.__dataclass_fields__
-    for k in ("beta", "noise", "noise_level"):
-        if k in fields:
-            kw[k] = getattr(a, k)
-    if a.channels and "channels" in fields:
-        kw["channels"] = tuple(int(v) for v in a.channels.split(","))
-    return cls(**kw)
-
-
-def recipe_from_args(a: argparse.Namespace, input_shape) -> "Recipe":
-    """The :class:`~aecore.recipes.Recipe` that ``train``'s parsed arguments describe.
-
-    Raises
-    ------
-    ValueError
-        An option is out of range (the message names the field).
-    """
-    from .recipes import Recipe
-    from .train import TrainConfig
-
-    return Recipe(
-        model=_model_config(a, input_shape),
-        train=TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
-                          weight_decay=a.weight_decay, seed=a.seed, kl_anneal=a.kl_anneal,
-                          warmup_epochs=a.warmup_epochs, cycle_epochs=a.cycle_epochs,
-                          report_every=1, device=a.device),
-        dataset=a.dataset, train_split=a.train_split, test_split=a.test_split)
-
-
-def cli_args(recipe: "Recipe", out: str = "model.safetensors", threads: int | None = None
-             ) -> list[str]:
-    """The ``python -m aecore train`` command line that trains ``recipe`` (the inverse of
-    :func:`recipe_from_args`, up to ``report_every``, which only changes progress reports).
-
-    Parameters
-    ----------
-    recipe : Recipe
-    out : str
-        Checkpoint file the command writes.
-    threads : int, optional
-        Adds ``--threads``. Runs agree bit for bit only at the same CPU thread count (the
-        order of floating-point sums changes with it); the app's worker uses 1.
-
-    Returns
-    -------
-    list of str, starting with ``python -m aecore train``; every option is written out, so
-    the command does not depend on the CLI's defaults.
-    """
-    m, t = recipe.model, recipe.train
-
-    def num(v: float) -> str:
-        return repr(float(v))  # shortest string that parses back to the same float
-
-    args = ["python", "-m", "aecore", "train", "--model", m.name, "--dataset", recipe.dataset,
-            "--train-split", recipe.train_split, "--test-split", recipe.test_split,
-            "--latent-dim", str(m.latent_dim), "--hidden", ",".join(map(str, m.hidden)),
-            "--recon-loss", m.recon_loss, "--dropout", num(m.dropout)]
-    if hasattr(m, "beta"):
-        args += ["--beta", num(m.beta)]
-    if hasattr(m, "noise"):
-        args += ["--noise", m.noise, "--noise-level", num(m.noise_level)]
-    if hasattr(m, "channels"):
-        args += ["--channels", ",".join(map(str, m.channels))]
-    args += ["--epochs", str(t.epochs), "--batch-size", str(t.batch_size), "--lr", num(t.lr),
-             "--weight-decay", num(t.weight_decay), "--kl-anneal", t.kl_anneal,
-             "--warmup-epochs", str(t.warmup_epochs), "--cycle-epochs", str(t.cycle_epochs),
-             "--seed", str(t.seed)]
-    if t.device != "auto":
-        args += ["--device", t.device]
-    if threads:
-        args += ["--threads", str(threads)]
-    return args + ["--out", str(out)]
 
 
 def _progress_callback(bar):
@@ -116,12 +31,17 @@ def _progress_callback(bar):
     return cb
 
 
+def _unit(recipe) -> str:
+    """The loss unit of a recipe's model: BCE is in nats, MSE is a summed squared error."""
+    return "nats/image" if recipe.model.recon_loss == "bce" else "squared error/image"
+
+
 def _train(a: argparse.Namespace) -> int:
     """Run ``train``: fit one model and save it."""
     from tqdm import tqdm
 
     from .errors import LatentLabError
-    from .recipes import load_splits, train_and_save
+    from .recipes import load_splits, recipe_from_args, train_and_save
 
     if a.threads > 0:
         import torch
@@ -139,8 +59,8 @@ def _train(a: argparse.Namespace) -> int:
         return 2
     b = hist.best
     print(f"saved {path}: best epoch {hist.best_epoch}/{len(hist.epochs)}, test loss "
-          f"{b.test_total:.3f} (recon {b.test_recon:.3f} + KL {b.test_kl:.3f}) nats/image, "
-          f"{hist.seconds:.1f} s on {hist.device}")
+          f"{b.test_total:.3f} (recon {b.test_recon:.3f} + KL {b.test_kl:.3f}) "
+          f"{_unit(recipe)}, {hist.seconds:.1f} s on {hist.device}")
     return 0
 
 
@@ -166,7 +86,7 @@ def _rebuild(a: argparse.Namespace) -> int:
             model, hist, _ = train_and_save(r, out, splits=splits)
             b = hist.best
             print(f"{name}: best epoch {hist.best_epoch}, test {b.test_total:.3f} = recon "
-                  f"{b.test_recon:.3f} + KL {b.test_kl:.3f} nats/image ({hist.seconds:.1f} s)")
+                  f"{b.test_recon:.3f} + KL {b.test_kl:.3f} {_unit(r)} ({hist.seconds:.1f} s)")
         model, info = checkpoints.load(out)
         codes, train_codes = encode(model, splits.test.x), encode(model, splits.train.x)
         for method in methods_for(model.config.latent_dim):

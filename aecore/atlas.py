@@ -5,16 +5,18 @@ An :class:`Atlas` is computed once per (checkpoint, projection method) and store
 the checkpoint's hash for the others. A page rerun therefore never refits UMAP or t-SNE.
 
 The click grid is a ``grid_n x grid_n`` lattice over the map. Each node carries the latent code
-it decodes to: exact for the identity map (2-D latents) and within the plane for PCA; for UMAP
-it is an inverse-distance-weighted mean of the codes of the 10 nearest map points
-(:func:`knn_inverse`, computed once for the whole grid at build time), which recovers held-out
-codes better than umap-learn's ``inverse_transform`` and hundreds of times faster (numbers in
-:data:`UMAP_INVERSE`); t-SNE has no inverse, so its nodes snap to the nearest embedded point.
+it decodes to, chosen by the projector's declared capabilities (:mod:`aecore.project`):
+
+- ``inverse_is_exact`` (identity, PCA): the inverse is affine, ``z = origin + x u + y v``; the
+  atlas stores that plane, so any location decodes exactly (within the plane for PCA);
+- ``supports_inverse`` but approximate (UMAP): an inverse-distance-weighted mean of the codes of
+  the 10 nearest map points (:func:`knn_inverse`, computed once for the whole grid at build
+  time), which recovers held-out codes better than umap-learn's ``inverse_transform`` and
+  hundreds of times faster (``bench/umap_inverse.py``; figures in the README);
+- no inverse (t-SNE): each node snaps to the code of the nearest embedded point.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -22,36 +24,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoints import SHIPPED_DIR, CheckpointInfo
-from .latent import nearest
-from .project import PROJECTORS, make_projector
+from .checkpoints import CheckpointInfo
+from .files import atomic_write
+from .latent import knn_inverse, nearest
+from .project import PROJECTORS, Projector, make_projector
 
 __all__ = ["Atlas", "build_atlas", "knn_inverse", "atlas_path", "load_atlas", "save_atlas",
-           "get_atlas", "cache_dir", "ATLAS_VERSION", "GRID_N"]
+           "get_atlas", "ATLAS_VERSION"]
 
-ATLAS_VERSION = 1
-GRID_N = 64  # click-grid nodes per axis: ~10 px apart on a 650 px wide chart
+ATLAS_VERSION = 2  # 2: the affine inverse is stored (``plane``); 1 had an ``inverse`` string
 PAD = 0.12  # grid extends this fraction of the data range beyond the data on each side
 KNN_K = 10  # neighbours of the kNN inverse (UMAP grid) and of placing new codes on a map
 FAR_CELLS = 2.0  # a grid node is "far from the data" beyond this many grid cells (or the
 #                  95th percentile of the points' nearest-neighbour distance, if larger)
-
-# bench/umap_inverse.py (2026-11-24): held-out 20 % of each model's test codes, placed on a
-# UMAP map of the other 80 % with umap.transform, then mapped back; error = mean ||z_hat - z||
-# / mean ||z - mean z|| (1 = no better than the mean code). Lower is better.
-UMAP_INVERSE = {  # model: (umap-learn inverse_transform, kNN k=1 "snap", kNN k=10 IDW)
-    "digits_ae_z16": (0.752, 0.668, 0.559),
-    "digits_vae_z16": (0.568, 0.368, 0.339),
-    "mnist_ae_z16": (0.523, 0.587, 0.470),
-    "mnist_vae_z16": (0.604, 0.687, 0.551),
-}
-
-
-def cache_dir() -> Path:
-    """Folder for atlases of non-shipped models: ``$LATENTLAB_CACHE_DIR`` or ``.cache/``."""
-    default = SHIPPED_DIR.parent / ".cache" / "atlas"
-    return Path(os.environ.get("LATENTLAB_CACHE_DIR", default))
-
 
 @dataclass
 class Atlas:
@@ -78,10 +63,10 @@ class Atlas:
     hole_threshold : float
         95th percentile of the distance from a test code to its nearest training code; a
         latent location farther than this from every training code is called a hole.
-    inverse : str
-        ``"exact"``, ``"plane"`` (PCA), ``"knn"`` (UMAP, :func:`knn_inverse`), ``"snap"``
-        (t-SNE), or ``"approximate"`` (UMAP maps cached before the kNN inverse: umap-learn's
-        ``inverse_transform``).
+    plane : ndarray of shape (3, latent_dim), float64
+        ``origin, u, v`` of the affine inverse ``z = origin + x u + y v`` when the projector's
+        inverse is exact (identity: the unit axes; PCA: the mean code and the two
+        components); shape (0, latent_dim) otherwise.
     """
 
     method: str
@@ -93,7 +78,23 @@ class Atlas:
     grid_codes: np.ndarray
     grid_gap: np.ndarray
     hole_threshold: float
-    inverse: str
+    plane: np.ndarray
+
+    @property
+    def projector(self) -> type[Projector]:
+        """The projector class of :attr:`method`, whose capabilities the map follows."""
+        return PROJECTORS[self.method]
+
+    @property
+    def inverse_is_exact(self) -> bool:
+        """True when a map location decodes exactly (identity; PCA within its plane)."""
+        return self.projector.inverse_is_exact
+
+    @property
+    def snaps(self) -> bool:
+        """True when the projection has no inverse (t-SNE): a location decodes the code of the
+        nearest embedded point."""
+        return not self.projector.supports_inverse
 
     @property
     def grid_n(self) -> int:
@@ -105,22 +106,20 @@ class Atlas:
         return int(np.argmin(((self.grid_xy - [x, y]) ** 2).sum(1)))
 
     def code_at(self, x: float, y: float) -> tuple[np.ndarray, int]:
-        """Latent code for a map location and the grid node it came from.
+        """Latent code for a map location and the grid node nearest to it.
 
-        For identity and PCA maps the code is computed exactly at (x, y); for UMAP and
-        t-SNE it is the code stored at the nearest grid node.
+        The same code the app's in-browser map decodes there (``ui/web/latentmap.js``): with
+        an exact inverse, :attr:`plane` at (x, y); with an approximate one (UMAP), the grid
+        codes interpolated bilinearly between the four nodes around (x, y), so the code
+        changes continuously as the location moves; with none (t-SNE), the code of the
+        nearest embedded point.
 
         Returns
         -------
         z : ndarray of shape (latent_dim,)
         node : int
         """
-        node = self.node_at(x, y)
-        if self.inverse == "exact":
-            return np.array([x, y], dtype=np.float32), node
-        if self.inverse == "plane":
-            return self._pca_inverse(np.array([[x, y]]))[0], node
-        return self.grid_codes[node], node
+        return self.codes_at(np.array([[x, y]], np.float64))[0], self.node_at(x, y)
 
     def nearest_point(self, x: float, y: float) -> tuple[int, float]:
         """Row index of the embedded point nearest to (x, y) and its distance in map units."""
@@ -155,95 +154,71 @@ class Atlas:
         Returns
         -------
         xy : ndarray of shape (n, 2)
-            Exact positions for identity and PCA maps (PCA is affine, so it is recovered
-            exactly from the stored codes and embedding by least squares); for UMAP and t-SNE
-            (which cannot embed new points cheaply or at all) the inverse-distance-weighted
-            mean position of the ``KNN_K`` nearest stored codes (:func:`knn_inverse` in the
-            other direction; bench/umap_inverse.py compares it with ``umap.transform``).
+            With an exact (affine) inverse: the exact positions, the projections of
+            ``z - origin`` onto the orthogonal axes ``u`` and ``v`` of :attr:`plane` (the
+            identity map returns ``z`` itself; PCA its principal-component scores).
+            Otherwise (UMAP, t-SNE: they cannot embed new points cheaply or at all): the
+            inverse-distance-weighted mean position of the ``KNN_K`` nearest stored codes
+            (:func:`knn_inverse` in the other direction; bench/umap_inverse.py compares it
+            with ``umap.transform``).
         exact : bool
         """
         z = np.atleast_2d(np.asarray(z, np.float64))
-        if self.inverse == "exact":
-            return z[:, :2].copy(), True
-        if self.inverse == "plane":  # PCA scores: project onto the plane's orthonormal axes
-            origin, u, v = self._plane()
+        if self.inverse_is_exact:
+            origin, u, v = self.plane
             return np.c_[(z - origin) @ u / (u @ u), (z - origin) @ v / (v @ v)], True
         return knn_inverse(self.codes, self.embedding, z, k=KNN_K), False
 
     def codes_at(self, xy: np.ndarray) -> np.ndarray:
         """Latent codes for many map locations (n, 2) -> (n, latent_dim); see :meth:`code_at`."""
         xy = np.atleast_2d(np.asarray(xy, np.float64))
-        if self.inverse == "exact":
-            return xy.astype(np.float32)
-        if self.inverse == "plane":
-            return self._pca_inverse(xy)
-        nodes, _ = nearest(self.grid_xy, xy)
-        return self.grid_codes[nodes]
+        if self.inverse_is_exact:
+            return self._plane_inverse(xy)
+        if self.snaps:
+            return self.codes[nearest(self.embedding, xy)[0]]
+        return self._bilinear(xy)
 
-    def _plane(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The PCA inverse ``z = origin + x u + y v`` (each (latent_dim,)), read off three
-        corners of the stored grid (exact: the grid codes came from ``inverse_transform``,
-        which is affine). ``origin`` is the mean code, ``u`` and ``v`` the two components.
-        Microseconds, unlike a least-squares fit over the grid (~35 ms), so clicks stay fast."""
-        g, gz = self.grid_xy, self.grid_codes.astype(np.float64)
-        n = self.grid_n
-        i0, ix, iy = n * (n - 1), n * n - 1, 0  # bottom-left, bottom-right, top-left
-        u = (gz[ix] - gz[i0]) / (g[ix, 0] - g[i0, 0])
-        v = (gz[iy] - gz[i0]) / (g[iy, 1] - g[i0, 1])
-        return gz[i0] - g[i0, 0] * u - g[i0, 1] * v, u, v
+    def _bilinear(self, xy: np.ndarray) -> np.ndarray:
+        """Grid codes interpolated between the 4 nodes around each location (n, 2), clamped
+        to the grid; nodes run row-major from the top-left (x rises along a row, y falls)."""
+        n, g = self.grid_n, self.grid_xy
+        x0, x1, y1, y0 = g[0, 0], g[n - 1, 0], g[0, 1], g[-1, 1]
+        fx = np.clip((xy[:, 0] - x0) / (x1 - x0) * (n - 1), 0, n - 1)
+        fy = np.clip((y1 - xy[:, 1]) / (y1 - y0) * (n - 1), 0, n - 1)
+        c0, r0 = np.minimum(fx.astype(int), n - 2), np.minimum(fy.astype(int), n - 2)
+        tx, ty = (fx - c0)[:, None], (fy - r0)[:, None]
+        gc = self.grid_codes.astype(np.float64)
+        i00 = r0 * n + c0
+        top = (1 - tx) * gc[i00] + tx * gc[i00 + 1]
+        bottom = (1 - tx) * gc[i00 + n] + tx * gc[i00 + n + 1]
+        return ((1 - ty) * top + ty * bottom).astype(np.float32)
 
-    def _pca_inverse(self, xy: np.ndarray) -> np.ndarray:
-        """PCA inverse at map locations (n, 2) -> (n, latent_dim) float32; see :meth:`_plane`."""
-        origin, u, v = self._plane()
+    def _plane_inverse(self, xy: np.ndarray) -> np.ndarray:
+        """The affine inverse at map locations (n, 2) -> (n, latent_dim) float32:
+        ``origin + x u + y v`` (microseconds, so clicks stay fast)."""
+        origin, u, v = self.plane
         return (origin + xy[:, :1] * u + xy[:, 1:2] * v).astype(np.float32)
 
 
-def knn_inverse(embedding: np.ndarray, codes: np.ndarray, xy: np.ndarray, *, k: int = 10
-                ) -> np.ndarray:
-    """Map 2-D map locations back to latent codes by inverse-distance-weighted k nearest
-    neighbours: ``z(xy) = sum_i w_i z_i / sum_i w_i`` over the k map points nearest to ``xy``,
-    with ``w_i = 1 / d_i`` (an exact hit returns that point's code).
-
-    Works for any map (it needs only the embedded points and their codes), costs milliseconds
-    for a whole click grid, and never leaves the convex hull of the codes. ``k = 1`` is the
-    t-SNE "snap". Measured by ``bench/umap_inverse.py`` on held-out test codes placed with
-    ``umap.transform``; see :data:`UMAP_INVERSE`.
-
-    Parameters
-    ----------
-    embedding : ndarray of shape (N, 2)
-        Map positions of the codes.
-    codes : ndarray of shape (N, latent_dim)
-    xy : ndarray of shape (n, 2)
-        Locations to invert.
-    k : int
-        Neighbours averaged (clipped to N).
-
-    Returns
-    -------
-    ndarray of shape (n, latent_dim), float64
-    """
-    emb = np.asarray(embedding, np.float64)
-    codes = np.asarray(codes, np.float64)
-    xy = np.atleast_2d(np.asarray(xy, np.float64))
-    k = max(1, min(int(k), len(emb)))
-    out = np.empty((len(xy), codes.shape[1]))
-    e2 = (emb ** 2).sum(1)
-    for s in range(0, len(xy), 512):  # chunks keep the (512, N) distance block small
-        q = xy[s:s + 512]
-        d2 = np.maximum(e2[None] - 2 * q @ emb.T + (q ** 2).sum(1)[:, None], 0)  # (m, N)
-        nb = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < len(emb) else \
-            np.broadcast_to(np.arange(len(emb)), (len(q), len(emb)))
-        w = 1.0 / np.maximum(np.sqrt(np.take_along_axis(d2, nb, 1)), 1e-9)  # (m, k)
-        out[s:s + 512] = (w[:, :, None] * codes[nb]).sum(1) / w.sum(1, keepdims=True)
-    return out
-
-
 def build_atlas(codes: np.ndarray, train_codes: np.ndarray, method: str, checkpoint_id: str,
-                *, grid_n: int = GRID_N, random_state: int = 0) -> Atlas:
+                *, grid_n: int = 64, random_state: int = 0) -> Atlas:
     """Fit a projection of ``codes`` (N, latent_dim) and build its click grid.
 
     Seconds for PCA; UMAP and t-SNE take ~5-40 s (numba compilation on first use).
+
+    Parameters
+    ----------
+    codes : ndarray of shape (N, latent_dim)
+        Codes of the map's images (the model's test split).
+    train_codes : ndarray of shape (M, latent_dim)
+        Codes of the training images.
+    method : str
+        A key of :data:`aecore.project.PROJECTORS`.
+    checkpoint_id : str
+    grid_n : int
+        Click-grid nodes per axis (the app chooses it for its chart size).
+    random_state : int
+        Seed of the projection.
 
     Raises
     ------
@@ -259,63 +234,89 @@ def build_atlas(codes: np.ndarray, train_codes: np.ndarray, method: str, checkpo
     gx, gy = np.meshgrid(xs, ys)
     grid_xy = np.stack([gx.ravel(), gy.ravel()], 1)  # (G*G, 2), row-major from the top-left
     near_i, gap = nearest(emb, grid_xy)
-    if method == "tsne":
-        grid_codes, inverse = codes[near_i], "snap"
-    elif method == "umap":  # kNN beats umap-learn's inverse_transform (see UMAP_INVERSE)
-        grid_codes, inverse = knn_inverse(emb, codes, grid_xy, k=KNN_K), "knn"
-    else:
-        grid_codes = proj.inverse_transform(grid_xy)  # exact: one batched call
-        inverse = {"identity": "exact", "pca": "plane"}[method]
+    plane = np.zeros((0, codes.shape[1]))
+    if proj.inverse_is_exact:  # affine (identity, PCA): one batched call, and the plane
+        grid_codes = proj.inverse_transform(grid_xy)
+        o, ex, ey = np.asarray(proj.inverse_transform(np.array([[0.0, 0], [1, 0], [0, 1]])),
+                               np.float64)
+        plane = np.stack([o, ex - o, ey - o])  # (3, latent_dim): origin, u, v
+    elif proj.supports_inverse:  # approximate (UMAP): kNN beats umap-learn's inverse_transform
+        grid_codes = knn_inverse(emb, codes, grid_xy, k=KNN_K)
+    else:  # no inverse (t-SNE): snap to the nearest embedded point
+        grid_codes = codes[near_i]
     _, d_test = nearest(train_codes, codes)
     return Atlas(method=method, checkpoint_id=checkpoint_id, codes=codes.astype(np.float32),
                  embedding=emb, train_codes=train_codes.astype(np.float32), grid_xy=grid_xy,
                  grid_codes=np.asarray(grid_codes, np.float32), grid_gap=gap,
-                 hole_threshold=float(np.quantile(d_test, 0.95)), inverse=inverse)
+                 hole_threshold=float(np.quantile(d_test, 0.95)), plane=plane)
 
 
-def atlas_path(info: CheckpointInfo, method: str) -> Path:
+def atlas_path(info: CheckpointInfo, method: str, cache_dir: str | Path | None = None) -> Path:
     """Where the atlas of ``info`` and ``method`` is stored: beside a shipped checkpoint, else in
-    :func:`cache_dir` under the checkpoint's id (which contains its hash)."""
+    ``cache_dir`` under the checkpoint's id (which contains its hash).
+
+    Raises
+    ------
+    ValueError
+        Unknown method, or no ``cache_dir`` for a model that is not shipped.
+    """
     if method not in PROJECTORS:
         raise ValueError(f"unknown projection {method!r}")
     if info.shipped:
         return info.path.with_name(f"{info.path.stem}.{method}.npz")
-    return cache_dir() / f"{info.id}.{method}.npz"
+    if cache_dir is None:
+        raise ValueError(f"{info.name} is not a shipped model: give a cache_dir for its map")
+    return Path(cache_dir) / f"{info.id}.{method}.npz"
 
 
 def save_atlas(atlas: Atlas, path: Path) -> None:
     """Write ``atlas`` as an ``.npz`` of plain arrays, atomically."""
     arrays = {k: np.asarray(v) for k, v in vars(atlas).items()}
     arrays["version"] = np.asarray(ATLAS_VERSION)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; checkpoints are meant to be shared
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+
+
+def _plane_v1(inverse: str, grid_xy: np.ndarray, grid_codes: np.ndarray) -> np.ndarray | None:
+    """The ``plane`` of a version-1 atlas, from its ``inverse`` string; None for the
+    ``"approximate"`` UMAP maps of earlier releases (rebuilt instead). An exact (affine) grid
+    gives the plane from three corners: ``u`` along the bottom row, ``v`` up the left column."""
+    d = grid_codes.shape[1]
+    if inverse == "exact":
+        return np.array([[0.0, 0.0], [1, 0], [0, 1]]) if d == 2 else None  # origin, u, v
+    if inverse == "plane":
+        g, gz = grid_xy, grid_codes.astype(np.float64)
+        n = int(round(np.sqrt(len(g))))
+        i0, ix, iy = n * (n - 1), n * n - 1, 0  # bottom-left, bottom-right, top-left
+        u = (gz[ix] - gz[i0]) / (g[ix, 0] - g[i0, 0])
+        v = (gz[iy] - gz[i0]) / (g[iy, 1] - g[i0, 1])
+        return np.stack([gz[i0] - g[i0, 0] * u - g[i0, 1] * v, u, v])
+    return np.zeros((0, d)) if inverse in ("knn", "snap") else None
 
 
 def load_atlas(path: Path, checkpoint_id: str) -> Atlas | None:
-    """Read an atlas; ``None`` if missing, unreadable, of another version or checkpoint."""
+    """Read an atlas; ``None`` if missing, unreadable, of an unknown version or another
+    checkpoint. Version 1 (the shipped maps) is converted on reading (:func:`_plane_v1`)."""
     try:
         with np.load(path, allow_pickle=False) as f:
-            if int(f["version"]) != ATLAS_VERSION or str(f["checkpoint_id"]) != checkpoint_id:
+            version = int(f["version"])
+            if version not in (1, ATLAS_VERSION) or str(f["checkpoint_id"]) != checkpoint_id:
                 return None
             d = {k: f[k] for k in f.files if k != "version"}
-        for k in ("method", "checkpoint_id", "inverse"):
+        for k in ("method", "checkpoint_id"):
             d[k] = str(d[k])
         d["hole_threshold"] = float(d["hole_threshold"])
+        if version == 1:
+            d["plane"] = _plane_v1(str(d.pop("inverse")), d["grid_xy"], d["grid_codes"])
+            if d["plane"] is None:
+                return None
         return Atlas(**d)
     # truncated or corrupt zip, missing or unexpected fields: rebuild rather than crash
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, zlib.error):
         return None
 
 
-def get_atlas(info: CheckpointInfo, method: str, codes_fn) -> tuple[Atlas, bool]:
+def get_atlas(info: CheckpointInfo, method: str, codes_fn, *, cache_dir: str | Path | None = None,
+              grid_n: int = 64) -> tuple[Atlas, bool]:
     """Load the stored atlas or build and store it.
 
     Parameters
@@ -324,6 +325,10 @@ def get_atlas(info: CheckpointInfo, method: str, codes_fn) -> tuple[Atlas, bool]
     method : str
     codes_fn : callable
         ``codes_fn() -> (codes, train_codes)``, called only when the atlas must be built.
+    cache_dir : path, optional
+        Folder for the maps of models that are not shipped (see :func:`atlas_path`).
+    grid_n : int
+        Click-grid nodes per axis of a map built now.
 
     Returns
     -------
@@ -331,12 +336,12 @@ def get_atlas(info: CheckpointInfo, method: str, codes_fn) -> tuple[Atlas, bool]
     built : bool
         True if it had to be computed now.
     """
-    path = atlas_path(info, method)
+    path = atlas_path(info, method, cache_dir)
     atlas = load_atlas(path, info.id) if path.exists() else None
     if atlas is not None:
         return atlas, False
     codes, train_codes = codes_fn()
-    atlas = build_atlas(codes, train_codes, method, info.id)
+    atlas = build_atlas(codes, train_codes, method, info.id, grid_n=grid_n)
     try:
         save_atlas(atlas, path)
     except OSError:

@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,22 +19,18 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from .errors import CheckpointError
+from .files import atomic_write
 from .models import Autoencoder, build_model, config_from_dict
 from .models.base import ModelConfig
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "CheckpointInfo", "save", "load", "read_info",
-           "list_checkpoints", "validate_name", "file_sha256", "SHIPPED_DIR", "user_dir"]
+           "list_checkpoints", "validate_name", "SHIPPED_DIR"]
 
 FORMAT = "latentlab.checkpoint"
 FORMAT_VERSION = 1
 MAX_BYTES = 256 * 2**20  # refuse files over 256 MiB before reading them
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-def user_dir() -> Path:
-    """Folder for models trained in the app: ``$LATENTLAB_USER_DIR`` or ``checkpoints/user``."""
-    return Path(os.environ.get("LATENTLAB_USER_DIR", SHIPPED_DIR / "user"))
 
 
 @dataclass(frozen=True)
@@ -93,15 +88,6 @@ def validate_name(name: str) -> str:
     return name
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def save(model: Autoencoder, path: str | os.PathLike, *, meta: dict[str, Any] | None = None,
          overwrite: bool = True) -> Path:
     """Write ``model`` to ``path`` atomically (temporary file in the same folder + os.replace).
@@ -137,19 +123,7 @@ def save(model: Autoencoder, path: str | os.PathLike, *, meta: dict[str, Any] | 
     header = {"format": FORMAT, "format_version": FORMAT_VERSION,
               "model_config": model.config.to_dict(), **(meta or {})}
     blob = st_save(tensors, metadata={"latentlab": json.dumps(header)})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; checkpoints are meant to be shared
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)  # atomic on POSIX and Windows: readers see old or new, never half
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, blob)  # readers see the old file or the new one, never half
 
 
 def _read(path: Path) -> tuple[bytes, dict[str, Any]]:
@@ -253,7 +227,8 @@ def load(path: str | os.PathLike, device: torch.device | str = "cpu"
 
 
 def list_checkpoints(*dirs: str | os.PathLike) -> tuple[list[CheckpointInfo], list[str]]:
-    """All readable checkpoints in ``dirs`` (default: shipped, then user), sorted by name.
+    """All readable checkpoints in ``dirs`` (default: the shipped folder), in folder order,
+    each folder sorted by file name.
 
     Returns
     -------
@@ -261,7 +236,7 @@ def list_checkpoints(*dirs: str | os.PathLike) -> tuple[list[CheckpointInfo], li
     problems : list of str
         One message per file that could not be read (it is skipped, never changed).
     """
-    folders = [Path(d) for d in dirs] if dirs else [SHIPPED_DIR, user_dir()]
+    folders = [Path(d) for d in dirs] if dirs else [SHIPPED_DIR]
     infos, problems = [], []
     for folder in folders:
         for p in sorted(folder.glob("*.safetensors")):

@@ -19,7 +19,7 @@ import torch
 
 from .errors import DataError
 
-__all__ = ["Dataset", "DATASETS", "load_dataset", "default_roots", "parse_split"]
+__all__ = ["Dataset", "DATASETS", "load_dataset", "image_shape", "default_roots", "parse_split"]
 
 # name -> (torchvision class name / folder, class names); "digits" has no folder.
 _DIGIT_NAMES = [str(i) for i in range(10)]
@@ -30,11 +30,25 @@ DATASETS: dict[str, tuple[str | None, list[str]]] = {
                                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]),
     "kmnist": ("KMNIST", ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]),
 }
+_SHAPES = {"digits": (1, 8, 8)}  # (C, H, W); every torchvision dataset here is (1, 28, 28)
 _IDX_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
               "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 DIGITS_TEST_FRACTION = 0.2  # 1,437 train / 360 test images
 DIGITS_SPLIT_SEED = 0  # fixed so every model and every page sees the same test set
 _SPLIT_RE = re.compile(r"^(train|test|all)(?:\[(-?\d*):(-?\d*)\])?$")
+
+
+def image_shape(name: str) -> tuple[int, int, int]:
+    """(C, H, W) of one image of dataset ``name``, without loading it.
+
+    Raises
+    ------
+    DataError
+        Unknown dataset name.
+    """
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
+    return _SHAPES.get(name, (1, 28, 28))
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,18 +14,12 @@ __all__ = [
     "TrainingDiverged",
     "RequestTooLarge",
     "NotFittedError",
-    "ClassroomError",
-    "ClassNotFound",
-    "ClassExpired",
-    "NotLecturer",
-    "RateLimited",
-    "ClassFull",
-    "BadClick",
 ]
 
 
 class LatentLabError(Exception):
-    """Base class of every error raised on purpose by :mod:`aecore`."""
+    """Base class of every error raised on purpose by :mod:`aecore` (and by the app's
+    :mod:`services`, whose errors derive from it)."""
 
 
 class DataError(LatentLabError, ValueError):
@@ -58,42 +52,3 @@ class TrainingDiverged(LatentLabError, ArithmeticError):
 
 class RequestTooLarge(LatentLabError, ValueError):
     """A request would allocate too much work or memory (e.g. 10**6 prior samples)."""
-
-
-class ClassroomError(LatentLabError, ValueError):
-    """Base class of the errors of a shared class (:mod:`aecore.classroom`)."""
-
-
-class ClassNotFound(ClassroomError):
-    """No class has this code (it never existed, was closed, or expired and was purged)."""
-
-
-class ClassExpired(ClassroomError):
-    """The class exists but its time is over; the lecturer must open a new one."""
-
-
-class NotLecturer(ClassroomError):
-    """The lecturer token is wrong: only the lecturer may change settings or close the class."""
-
-
-class RateLimited(ClassroomError):
-    """A student clicks too fast.
-
-    Attributes
-    ----------
-    retry_after_s : float
-        Seconds (> 0) after which the same click would be accepted.
-    """
-
-    def __init__(self, message: str, *, retry_after_s: float = 0.0):
-        # the default keeps the exception picklable (BaseException pickles only ``args``)
-        super().__init__(message)
-        self.retry_after_s = float(retry_after_s)
-
-
-class ClassFull(ClassroomError):
-    """The class has reached its maximum number of clicks or of students."""
-
-
-class BadClick(ClassroomError):
-    """Malformed input: a class code, student id, name, click or settings dict."""

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import torch
 
 from . import latent
 from .data import Dataset
@@ -21,15 +20,16 @@ from .models.base import Autoencoder
 from .train import evaluate
 
 __all__ = ["recon_kl", "interpolation_evenness", "hole_rate", "knn_accuracy",
-           "map_trustworthiness", "psnr", "anomaly_roc", "pca_reconstruction_error",
+           "map_trustworthiness", "psnr", "anomaly_roc",
            "image_errors",
            "Scoreboard", "scoreboard"]
 
 
 def recon_kl(model: Autoencoder, data: Dataset, *, seed: int = 0) -> tuple[float, float]:
-    """Mean reconstruction error and KL of ``model`` on ``data``, in nats per image.
+    """Mean reconstruction error and KL of ``model`` on ``data``, per image.
 
-    ``recon = -E_q[log p(x|z)]`` (BCE summed over pixels; one posterior sample per image for a
+    ``recon = -E_q[log p(x|z)]`` in nats for a BCE model (BCE summed over pixels; for an MSE
+    model it is the summed squared error, not a log-likelihood; one posterior sample per image for a
     VAE, drawn from a generator seeded with ``seed``) and ``kl = KL(q(z|x) || N(0, I))`` in
     closed form; ``recon + kl`` is the negative ELBO. An AE has ``kl = 0``.
 
@@ -287,43 +287,6 @@ def anomaly_roc(scores, is_anomaly) -> tuple[np.ndarray, np.ndarray, float]:
         raise ValueError("anomaly_roc needs both anomalies and normal images")
     fpr, tpr, _ = roc_curve(y, s)
     return fpr, tpr, float(roc_auc_score(y, s))
-
-
-def pca_reconstruction_error(train_x: np.ndarray, test_x: np.ndarray, k: int = 2,
-                             kind: str = "bce") -> float:
-    """Test reconstruction error of PCA with ``k`` components: the best *linear* autoencoder.
-
-    ``x_hat = W W^T (x - m) + m`` with W the top-k principal directions of the training
-    pixels and m their mean; ``x_hat`` is clipped to [1e-4, 1 - 1e-4] and scored in the same
-    unit as the models' loss.
-
-    Parameters
-    ----------
-    train_x, test_x : ndarray of shape (N, C, H, W), float in [0, 1]
-    k : int
-        Number of components (compare with a ``k``-D latent).
-    kind : {"bce", "mse"}
-        BCE (nats per image) or summed squared error per image.
-
-    Returns
-    -------
-    float, mean over ``test_x``
-
-    References
-    ----------
-    Baldi & Hornik (1989), "Neural networks and principal component analysis: learning from
-    examples without local minima", Neural Networks 2(1).
-    """
-    from sklearn.decomposition import PCA
-
-    from .losses import reconstruction_per_image
-
-    tr, te = train_x.reshape(len(train_x), -1), test_x.reshape(len(test_x), -1)
-    pca = PCA(n_components=k, random_state=0).fit(tr)
-    rec = pca.inverse_transform(pca.transform(te))  # project onto the k-D plane, then back
-    rec = np.clip(rec, 1e-4, 1 - 1e-4).reshape(test_x.shape)
-    logits = torch.logit(torch.as_tensor(rec, dtype=torch.float32))
-    return float(reconstruction_per_image(torch.as_tensor(test_x), logits, kind).mean())
 
 
 def image_errors(x, x_hat, eps: float = 1e-4) -> tuple[float, float]:

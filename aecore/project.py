@@ -114,11 +114,6 @@ class PCAProjector(Projector):
         Y = self._check_Z(Y, fitted=True)
         return self.pca_.inverse_transform(Y)
 
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        """The fitted state as plain arrays (for an ``.npz`` beside a checkpoint)."""
-        check_is_fitted(self)
-        return {"pca_mean": self.pca_.mean_, "pca_components": self.pca_.components_}
-
 
 class UMAPProjector(Projector):
     """UMAP (``umap.UMAP``, McInnes et al. 2018): nonlinear, keeps local neighbourhoods.

@@ -1,16 +1,20 @@
-"""Recipes: train a model on a named dataset and save it as a checkpoint, and the exact
-recipes of the shipped checkpoints (rebuilt by ``python -m aecore rebuild-shipped``)."""
+"""Recipes: everything that defines a trained checkpoint, the one training sequence
+(:func:`train_and_save`), a recipe's command line (:func:`cli_args`, :func:`recipe_from_args`)
+and the exact recipes of the shipped checkpoints (``python -m aecore rebuild-shipped``)."""
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import checkpoints
 from .data import load_dataset
 from .device import seed_everything
-from .models import build_model
+from .models import MODELS, build_model, config_from_dict
 from .models.ae import AEConfig
 from .models.base import Autoencoder, ModelConfig
 from .models.conv import ConvVAEConfig
@@ -18,7 +22,9 @@ from .models.dae import DAEConfig
 from .models.vae import VAEConfig
 from .train import History, Splits, TrainConfig, evaluate, fit
 
-__all__ = ["Recipe", "SHIPPED", "load_splits", "train_and_save", "save_trained"]
+__all__ = ["Recipe", "SHIPPED", "load_splits", "training_splits", "train_and_save",
+           "save_trained", "model_config", "recipe_from_args", "cli_args", "recipe_to_dict",
+           "recipe_from_dict"]
 
 
 @dataclass(frozen=True)
@@ -40,14 +46,49 @@ def load_splits(dataset: str, train_split: str = "train", test_split: str = "tes
     return Splits(load_dataset(dataset, train_split, root), load_dataset(dataset, test_split, root))
 
 
+def training_splits(recipe: Recipe, root: str | os.PathLike | None = None,
+                    splits: Splits | None = None) -> Splits:
+    """The splits ``recipe`` trains and tests on: ``splits`` (loaded when None) with
+    ``recipe.exclude_class`` removed from the training split (idempotent)."""
+    splits = splits or load_splits(recipe.dataset, recipe.train_split, recipe.test_split, root)
+    if recipe.exclude_class is not None:
+        keep = splits.train.y != recipe.exclude_class
+        splits = Splits(splits.train.subset(keep), splits.test)
+    return splits
+
+
 def train_and_save(recipe: Recipe, out: str | os.PathLike | None, *,
                    root: str | os.PathLike | None = None,
                    callback: Callable | None = None, overwrite: bool = True,
-                   splits: Splits | None = None) -> tuple[Autoencoder, History, Path | None]:
+                   splits: Splits | None = None,
+                   on_start: Callable[[Autoencoder, Splits], None] | None = None,
+                   report_every: int | None = None) -> tuple[Autoencoder, History, Path | None]:
     """Train ``recipe`` with :func:`aecore.train.fit` and save the best model to ``out``.
 
-    The checkpoint's metadata records the recipe, the epochs run, the best epoch and the final
-    test metrics (nats per image).
+    The one training sequence of the library, the CLI and the app's worker: splits, seed,
+    model, ``fit``, save. The checkpoint's metadata records the recipe, the epochs run, the
+    best epoch and the final test metrics (nats per image for BCE).
+
+    Parameters
+    ----------
+    recipe : Recipe
+    out : path or None
+        Checkpoint to write; None trains without saving.
+    root : path, optional
+        Data folder (see :func:`aecore.data.load_dataset`).
+    callback : callable, optional
+        Passed to :func:`aecore.train.fit`: called with each ``StepLog`` and ``EpochLog``;
+        returning True stops training (the best epoch so far is kept).
+    overwrite : bool
+        Passed to :func:`aecore.checkpoints.save`.
+    splits : Splits, optional
+        Already loaded data (``recipe.exclude_class`` is still applied).
+    on_start : callable, optional
+        ``on_start(model, splits)``, called once the seeded model is built, before training
+        (the app's worker announces the run and its preview batch from it).
+    report_every : int, optional
+        Overrides ``recipe.train.report_every`` for this run only (progress reports change;
+        the weights and the recipe saved in the metadata do not).
 
     Returns
     -------
@@ -57,13 +98,15 @@ def train_and_save(recipe: Recipe, out: str | os.PathLike | None, *,
     ------
     TrainingDiverged, DataError, CheckpointError
     """
-    splits = splits or load_splits(recipe.dataset, recipe.train_split, recipe.test_split, root)
-    if recipe.exclude_class is not None:
-        keep = splits.train.y != recipe.exclude_class
-        splits = Splits(splits.train.subset(keep), splits.test)
+    splits = training_splits(recipe, root, splits)
     seed_everything(recipe.train.seed)  # weights are initialised here, so seed first
     model = build_model(recipe.model)
-    hist = fit(model, splits, recipe.train, callback=callback)
+    if on_start is not None:
+        on_start(model, splits)
+    cfg = recipe.train
+    if report_every is not None:
+        cfg = dataclasses.replace(cfg, report_every=report_every)
+    hist = fit(model, splits, cfg, callback=callback)
     path = None
     if out is not None:
         path = save_trained(model, recipe, hist, splits, out, overwrite=overwrite)
@@ -95,6 +138,114 @@ def save_trained(model: Autoencoder, recipe: Recipe, hist: History, splits: Spli
         "exclude_class": recipe.exclude_class,
     }
     return checkpoints.save(model.cpu(), out, meta=meta, overwrite=overwrite)
+
+
+def recipe_to_dict(r: Recipe) -> dict[str, Any]:
+    """A JSON-ready dict of a recipe (what crosses a process boundary)."""
+    return {"model": r.model.to_dict(), "train": r.train.to_dict(), "dataset": r.dataset,
+            "train_split": r.train_split, "test_split": r.test_split, "notes": r.notes,
+            "exclude_class": r.exclude_class}
+
+
+def recipe_from_dict(d: dict[str, Any]) -> Recipe:
+    """Inverse of :func:`recipe_to_dict`. Raises ``ValueError`` on invalid fields."""
+    return Recipe(model=config_from_dict(d["model"]), train=TrainConfig.from_dict(d["train"]),
+                  dataset=d["dataset"], train_split=d["train_split"],
+                  test_split=d["test_split"], notes=d.get("notes", ""),
+                  exclude_class=d.get("exclude_class"))
+
+
+def model_config(name: str, **options: Any) -> ModelConfig:
+    """The config of model ``name`` (a key of :data:`aecore.models.MODELS`) from options.
+
+    Options the model's config has no field for (``beta`` for a plain AE, ``noise`` for
+    anything but the denoising AE, ``channels`` for an MLP) are ignored, so one set of
+    knobs (the CLI's, the Train page's) describes every model.
+
+    Raises
+    ------
+    ValueError
+        A field is out of range (the message names it).
+    """
+    cls = MODELS[name][0]
+    fields = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in options.items() if k in fields})
+
+
+def recipe_from_args(a: argparse.Namespace, input_shape: tuple[int, int, int]) -> Recipe:
+    """The recipe that ``python -m aecore train``'s parsed arguments describe.
+
+    Parameters
+    ----------
+    a : argparse.Namespace
+        From :func:`aecore.__main__.build_parser`.
+    input_shape : tuple of int
+        (C, H, W) of the dataset's images.
+
+    Raises
+    ------
+    ValueError
+        An option is out of range (the message names the field).
+    """
+    opts: dict[str, Any] = dict(input_shape=tuple(input_shape), latent_dim=a.latent_dim,
+                                recon_loss=a.recon_loss, dropout=a.dropout, beta=a.beta,
+                                noise=a.noise, noise_level=a.noise_level)
+    if a.hidden:
+        opts["hidden"] = tuple(int(v) for v in a.hidden.split(","))
+    if a.channels:
+        opts["channels"] = tuple(int(v) for v in a.channels.split(","))
+    return Recipe(
+        model=model_config(a.model, **opts),
+        train=TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
+                          weight_decay=a.weight_decay, seed=a.seed, kl_anneal=a.kl_anneal,
+                          warmup_epochs=a.warmup_epochs, cycle_epochs=a.cycle_epochs,
+                          report_every=1, device=a.device),
+        dataset=a.dataset, train_split=a.train_split, test_split=a.test_split)
+
+
+def cli_args(recipe: Recipe, out: str = "model.safetensors", threads: int | None = None
+             ) -> list[str]:
+    """The ``python -m aecore train`` command line that trains ``recipe`` (the inverse of
+    :func:`recipe_from_args`, up to ``report_every``, which only changes progress reports).
+
+    Parameters
+    ----------
+    recipe : Recipe
+    out : str
+        Checkpoint file the command writes.
+    threads : int, optional
+        Adds ``--threads``. Runs agree bit for bit only at the same CPU thread count (the
+        order of floating-point sums changes with it); the app's worker uses 1.
+
+    Returns
+    -------
+    list of str, starting with ``python -m aecore train``; every option is written out, so
+    the command does not depend on the CLI's defaults.
+    """
+    m, t = recipe.model, recipe.train
+
+    def num(v: float) -> str:
+        return repr(float(v))  # shortest string that parses back to the same float
+
+    args = ["python", "-m", "aecore", "train", "--model", m.name, "--dataset", recipe.dataset,
+            "--train-split", recipe.train_split, "--test-split", recipe.test_split,
+            "--latent-dim", str(m.latent_dim), "--hidden", ",".join(map(str, m.hidden)),
+            "--recon-loss", m.recon_loss, "--dropout", num(m.dropout)]
+    if hasattr(m, "beta"):
+        args += ["--beta", num(m.beta)]
+    if hasattr(m, "noise"):
+        args += ["--noise", m.noise, "--noise-level", num(m.noise_level)]
+    if hasattr(m, "channels"):
+        args += ["--channels", ",".join(map(str, m.channels))]
+    args += ["--epochs", str(t.epochs), "--batch-size", str(t.batch_size), "--lr", num(t.lr),
+             "--weight-decay", num(t.weight_decay), "--kl-anneal", t.kl_anneal,
+             "--warmup-epochs", str(t.warmup_epochs), "--cycle-epochs", str(t.cycle_epochs),
+             "--seed", str(t.seed)]
+    if t.device != "auto":
+        args += ["--device", t.device]
+    if threads:
+        args += ["--threads", str(threads)]
+    return args + ["--out", str(out)]
 
 _H = (256, 128)
 SHIPPED: dict[str, Recipe] = {

@@ -45,7 +45,7 @@ import streamlit as st  # noqa: E402
 from aecore import checkpoints, latent  # noqa: E402
 from aecore.atlas import build_atlas, load_atlas, save_atlas  # noqa: E402
 from aecore.data import Dataset, load_dataset  # noqa: E402
-from ui import mapview, state, text  # noqa: E402
+from ui import cache, mapview, state, text  # noqa: E402
 
 CACHE = ROOT / ".cache" / "bench"
 MODEL_FOR = {"identity": "mnist_vae_z2", "pca": "mnist_vae_z16", "umap": "mnist_vae_z16",
@@ -66,7 +66,7 @@ def map_data(method: str, n: int, mnist: Dataset, model_name: str | None = None
     if atlas is None:
         t0 = time.perf_counter()
         atlas = build_atlas(latent.encode(model, test.x), latent.encode(model, train.x), method,
-                            cid)
+                            cid, grid_n=cache.GRID_N)
         save_atlas(atlas, path)
         print(f"  (fitted the {method} map of {n} codes in {time.perf_counter() - t0:.1f} s)")
     return mapview.MapData(key=f"{cid}:{method}", method=method, model=model, atlas=atlas,

@@ -273,6 +273,8 @@ _UMAP = """
     from aecore.data import load_dataset
     from aecore.models import VAEConfig, build_model
     from aecore.train import Splits, TrainConfig, fit
+    from services import paths
+    from ui.cache import GRID_N
     root = ROOT_ARG
     torch.manual_seed(0)
     train, test = load_dataset("mnist", "test[:8000]", root), load_dataset("mnist", "test", root)
@@ -280,18 +282,18 @@ _UMAP = """
     t = time.perf_counter()
     fit(model, Splits(train, test), TrainConfig(epochs=1, batch_size=128, seed=0, device="cpu"))
     train_s = time.perf_counter() - t
-    path = checkpoints.save(model, checkpoints.user_dir() / "quick_vae_z16",
+    path = checkpoints.save(model, paths.user_dir() / "quick_vae_z16",
                             meta={"dataset": "mnist", "train_split": "test[:8000]",
                                   "test_split": "test"})
     info = checkpoints.read_info(path)
     model.eval()
     codes = lambda: (latent.encode(model, test.x), latent.encode(model, train.x))
     t = time.perf_counter()
-    a, built = atlas.get_atlas(info, "umap", codes)
+    a, built = atlas.get_atlas(info, "umap", codes, cache_dir=paths.cache_dir(), grid_n=GRID_N)
     first = time.perf_counter() - t
-    cached = atlas.atlas_path(info, "umap")
+    cached = atlas.atlas_path(info, "umap", paths.cache_dir())
     t = time.perf_counter()
-    again = atlas.build_atlas(*codes(), "umap", info.id)
+    again = atlas.build_atlas(*codes(), "umap", info.id, grid_n=GRID_N)
     second = time.perf_counter() - t
     t = time.perf_counter()
     loaded = atlas.load_atlas(cached, info.id)

@@ -1,12 +1,12 @@
 """Denoising: noisy input -> plain AE -> denoising AE, with PSNR."""
 import streamlit as st
 
-from ui import explain, lessons, shell, text
+from ui import cache, experiments, explain, shell, text
 
 shell.page_setup("Denoising", icon=":material/auto_fix_high:")
 st.title("Denoising")
 st.markdown(text.DENOISING)
-plain, dae = lessons.shipped("digits_ae_z16"), lessons.shipped("digits_dae_z16")
+plain, dae = cache.model_named("digits_ae_z16"), cache.model_named("digits_dae_z16")
 explain.formulas_and_models([text.FORMULA_DAE, text.FORMULA_AE, text.FORMULA_PSNR],
                             [plain, dae], label="The formulas and the models")
 if plain is None or dae is None:
@@ -14,4 +14,4 @@ if plain is None or dae is None:
              "`python -m aecore rebuild-shipped digits_ae_z16 digits_dae_z16`.",
              icon=":material/error:")
     st.stop()
-lessons.denoise_view(plain, dae)
+experiments.denoise_view(plain, dae)

@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.e2e import browser, page, server  # noqa: E402, F401  (browser fixtures, once)
+
 # the official MNIST test set lives beside the repo, in ../shared/data/MNIST/raw
 MNIST_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TINY_EPOCHS = 8  # epochs of the session's tiny AE and VAE (a few seconds each on 2 CPU cores)
@@ -99,3 +101,22 @@ def trained_vae(digits):
     from aecore.models import VAEConfig
 
     return _train(VAEConfig(latent_dim=2, hidden=(64,)), digits)
+
+
+@pytest.fixture(scope="session")
+def ae16_codes(digits):
+    """Test and train codes of the shipped 16-D AE: (360, 16) and (1437, 16), and its info."""
+    from aecore import checkpoints
+    from aecore.latent import encode
+
+    model, info = checkpoints.load(checkpoints.SHIPPED_DIR / "digits_ae_z16.safetensors")
+    return encode(model, digits[1].x), encode(model, digits[0].x), info
+
+
+@pytest.fixture(scope="session")
+def ae16_tsne_atlas(ae16_codes):
+    """t-SNE atlas of the shipped 16-D AE's test codes (one t-SNE fit, shared)."""
+    from aecore.atlas import build_atlas
+
+    codes, train, info = ae16_codes
+    return build_atlas(codes, train, "tsne", info.id)

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import os
 import pickle
@@ -63,7 +64,8 @@ def test_round_trip_restores_identical_weights_and_outputs(name, tmp_path, digit
         assert info.meta[k] == v
     assert info.dataset == "digits" and info.name == "m" and not info.shipped
     assert info.meta["format"] == checkpoints.FORMAT
-    assert info.id.startswith("m-") and info.id[2:] == checkpoints.file_sha256(path)[:12]
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert info.id.startswith("m-") and info.id[2:] == sha[:12]
     assert checkpoints.read_info(path).id == info.id
 
 
@@ -248,16 +250,20 @@ def test_listing_skips_bad_files_and_reports_them_without_touching_them(tmp_path
     assert (tmp_path / "foreign.safetensors").read_bytes() == foreign
 
 
-def test_listing_defaults_to_shipped_then_user_dir():
+def test_listing_shipped_then_user_dir():
+    from services.paths import user_dir
+
     # conftest points LATENTLAB_USER_DIR at a temporary folder
-    assert checkpoints.user_dir() == Path(os.environ["LATENTLAB_USER_DIR"])
-    path = checkpoints.save(_model(), checkpoints.user_dir() / "mine_for_listing")
+    assert user_dir() == Path(os.environ["LATENTLAB_USER_DIR"])
+    path = checkpoints.save(_model(), user_dir() / "mine_for_listing")
     try:
-        infos, _ = checkpoints.list_checkpoints()
+        default = {i.name for i in checkpoints.list_checkpoints()[0]}  # the shipped folder
+        infos, _ = checkpoints.list_checkpoints(checkpoints.SHIPPED_DIR, user_dir())
     finally:
         path.unlink()
     names = [i.name for i in infos]
-    assert set(SHIPPED) <= set(names) and "mine_for_listing" in names
+    assert set(SHIPPED) <= set(names) and names[-1] == "mine_for_listing"
+    assert set(SHIPPED) <= default and "mine_for_listing" not in default
     assert [i.shipped for i in infos if i.name == "mine_for_listing"] == [False]
     assert all(i.shipped for i in infos if i.name in SHIPPED)
 

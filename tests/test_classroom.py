@@ -8,10 +8,12 @@ import threading
 
 import pytest
 
-from aecore.classroom import (CODE_ALPHABET, CODE_LEN, SCHEMA_VERSION, ClassStore, Click, Limits,
-                              default_db, normalize_code, state_dir)
-from aecore.errors import (BadClick, ClassExpired, ClassFull, ClassNotFound, ClassroomError,
-                           LatentLabError, NotLecturer, RateLimited)
+from aecore.errors import LatentLabError
+from services.classroom import (CODE_ALPHABET, CODE_LEN, SCHEMA_VERSION, ClassStore, Click, Limits,
+                                default_db, normalize_code)
+from services.errors import (BadClick, ClassExpired, ClassFull, ClassNotFound, ClassroomError,
+                             NotLecturer, RateLimited)
+from services.paths import state_dir
 
 FAST = Limits(min_interval_s=0, per_minute=10**6)  # no rate limit: concurrency tests
 SETTINGS = {"dataset": "digits", "model": "/x/digits_vae_z2.safetensors", "model_id": "abc",
@@ -148,8 +150,7 @@ def test_expiry_then_purge(db):
         store.clicks(code)
     with pytest.raises(ClassExpired):
         store.update_settings(code, token, {})
-    assert store.purge_expired() == 1
-    assert store.purge_expired() == 0
+    store.open_class({})  # opening a class purges the expired ones
     with pytest.raises(ClassNotFound):
         store.get(code)
     with sqlite3.connect(db) as conn:
@@ -295,13 +296,12 @@ def test_valid_picks_and_names_round_trip(db):
     b = store.add_click(code, "s_2", {"kind": "grid", "x": np.float32(1.25), "y": -3})
     c = store.add_click(code, "S3", {"kind": "point", "index": np.int64(9)}, name="Zoë ✓")
     assert (a.name, a.kind, a.index, a.x, a.y) == ("Ada Lovelace", "point", 7, 0.5, -1.5)
-    assert a.pick() == {"kind": "point", "index": 7}
-    assert b.pick() == {"kind": "grid", "x": 1.25, "y": -3.0} and b.index == -1
+    assert (b.kind, b.x, b.y, b.index) == ("grid", 1.25, -3.0, -1)
     assert c.index == 9 and type(c.index) is int and math.isnan(c.x) and math.isnan(c.y)
     got = store.clicks(code)
     assert [g.id for g in got] == [a.id, b.id, c.id]
     assert got[0] == a and got[1] == b
-    assert math.isnan(got[2].x) and got[2].name == "Zoë ✓" and got[2].pick() == c.pick()
+    assert math.isnan(got[2].x) and got[2].name == "Zoë ✓" and got[2].index == c.index
     assert all(isinstance(g, Click) and g.code == code for g in got)
 
 

@@ -1,12 +1,12 @@
 """The Classroom page (AppTest): a lecturer opens a class, simulated students click, the
 lecturer's map and strip show every click; a student joins by link and their clicks are sent."""
-import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from aecore import checkpoints
-from aecore.classroom import ClassStore, default_db
+from services.classroom import ClassStore, default_db
+from tests import mapspec
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "9_Classroom.py")
@@ -32,10 +32,10 @@ def _student(code: str) -> AppTest:
 
 
 def _class_traces(at) -> dict:
-    chart = next(c for c in at.get("plotly_chart") if c.key == "class.map")
-    spec = json.loads(chart.proto.spec)
-    return {t["name"]: t for t in spec["data"] if t.get("name") in ("class clicks",
-                                                                    "last clicks")}
+    """The class's clicks drawn on the lecturer's map, by overlay name: x, y and labels."""
+    return {o["name"]: {"x": [p[0] for p in o["xy"]], "y": [p[1] for p in o["xy"]],
+                        "text": o.get("text")}
+            for o in mapspec.map_data(at, "class.map")["overlays"]}
 
 
 def _captions(at) -> list[str]:
@@ -152,6 +152,11 @@ def test_switching_model_starts_a_fresh_map_and_bad_indices_never_break_it():
     students.add_click(code, "s3", {"kind": "grid", "x": 1e6, "y": -1e6})  # far outside
     lect.run()
     assert not lect.exception
+    # neither is drawn: one forged spot would otherwise stretch the projector's axes
+    assert sum(len(t["x"]) for t in _class_traces(lect).values()) == 0
+    assert mapspec.map_data(lect, "class.map")["view"] is None  # the map's own extent
+    students.add_click(code, "s4", {"kind": "grid", "x": 0.5, "y": -0.5})  # on the map
+    lect.run()
     assert sum(len(t["x"]) for t in _class_traces(lect).values()) == 1
 
 

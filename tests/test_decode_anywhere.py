@@ -1,9 +1,8 @@
-"""Decode anywhere on the latent map: the atlas inverses (kNN for UMAP, exact plane for PCA,
-snap for t-SNE), far-from-data grid nodes, the click callback and the cached figure, and the
-Latent map / Interpolate / Sample pages on 16-D maps (AppTest, driven through session keys)."""
+"""Decode anywhere on the latent map: the pin callback, and the
+Latent map / Interpolate / Sample pages on 16-D maps (AppTest, driven through session keys).
+The atlas inverses themselves are tested in tests/test_atlas.py."""
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,9 +10,10 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from aecore import checkpoints, latent
-from aecore.atlas import GRID_N, atlas_path, knn_inverse, load_atlas
+from aecore.atlas import atlas_path, knn_inverse, load_atlas
 from aecore.data import load_dataset
-from ui import mapview, state, text
+from tests import mapspec
+from ui import latentmap, mapview, state, text
 
 ROOT = Path(__file__).resolve().parents[1]
 Z16 = str(checkpoints.SHIPPED_DIR / "digits_vae_z16.safetensors")
@@ -24,123 +24,25 @@ def _atlas(name: str, method: str):
     return load_atlas(atlas_path(info, method), info.id)
 
 
-# -- aecore.atlas ---------------------------------------------------------------------------
-def test_knn_inverse_hits_exactly_snaps_with_k1_and_stays_in_the_hull():
-    rng = np.random.default_rng(0)
-    emb, codes = rng.normal(size=(300, 2)), rng.normal(size=(300, 5))
-    q = rng.uniform(-4, 4, size=(700, 2))  # 700 > one 512-row chunk
-    z = knn_inverse(emb, codes, q, k=10)
-    assert z.shape == (700, 5)
-    assert np.all(z >= codes.min(0) - 1e-9) and np.all(z <= codes.max(0) + 1e-9)
-    assert np.allclose(knn_inverse(emb, codes, emb[:20], k=10), codes[:20], atol=1e-6)
-    snap = knn_inverse(emb, codes, q, k=1)
-    i, _ = latent.nearest(emb, q)
-    assert np.allclose(snap, codes[i])
-    assert np.allclose(knn_inverse(emb, codes, q, k=10_000),  # k clipped to N: all points
-                       knn_inverse(emb, codes, q, k=300))
-
-
-def test_shipped_umap_grids_use_the_knn_inverse():
-    a = _atlas("digits_vae_z16", "umap")
-    assert a.inverse == "knn" and a.grid_n == GRID_N
-    assert a.grid_xy.shape == (GRID_N ** 2, 2) and a.grid_codes.shape == (GRID_N ** 2, 16)
-    assert np.allclose(a.grid_codes, knn_inverse(a.embedding, a.codes, a.grid_xy), atol=1e-5)
-    z, node = a.code_at(*a.grid_xy[100])
-    assert node == 100 and np.array_equal(z, a.grid_codes[100])
-    assert a.codes_at(a.grid_xy[:7]).shape == (7, 16)
-
-
-def test_pca_plane_is_exact_both_ways():
-    from aecore.project import make_projector
-
-    a = _atlas("digits_vae_z16", "pca")
-    pca = make_projector("pca").fit(a.codes)
-    xy = np.random.default_rng(1).normal(size=(50, 2))
-    assert np.allclose(a.codes_at(xy), pca.inverse_transform(xy), atol=1e-4)
-    z, _ = a.code_at(0.3, -0.2)
-    assert np.allclose(z, pca.inverse_transform([[0.3, -0.2]])[0], atol=1e-4)
-    placed, exact = a.project(a.codes[:40])
-    assert exact and np.allclose(placed, a.embedding[:40], atol=1e-4)
-
-
-@pytest.mark.parametrize("method", ["umap", "tsne"])
-def test_nonlinear_maps_place_their_own_codes_on_their_points(method):
-    a = _atlas("digits_vae_z16", method)
-    placed, exact = a.project(a.codes[:40])
-    assert not exact and np.allclose(placed, a.embedding[:40], atol=1e-4)
-    path = latent.interpolate(a.codes[0], a.codes[1], 9)
-    xy, _ = a.project(path)  # between two points, inside the map's extent
-    assert xy.shape == (9, 2)
-    assert np.all(xy >= a.embedding.min(0) - 1e-6) and np.all(xy <= a.embedding.max(0) + 1e-6)
-
-
-def test_tsne_click_snaps_to_the_nearest_point():
-    a = _atlas("digits_vae_z16", "tsne")
-    assert a.inverse == "snap"
-    x, y = a.grid_xy[5]  # top row: far from the data
-    i, d = a.nearest_point(x, y)
-    z, _ = a.code_at(x, y)
-    assert np.array_equal(z, a.codes[i]) and d > 0
-
-
-def test_far_nodes_are_the_ones_far_from_the_data():
-    a = _atlas("digits_vae_z2", "identity")
-    far = a.far_nodes()
-    assert far.shape == (GRID_N ** 2,) and 0.2 < far.mean() < 0.9
-    assert a.grid_gap[far].min() > a.grid_gap[~far].max()
-    assert not far[a.node_at(*a.embedding[0])]  # the node on a data point is near
-
-
 # -- ui.mapview -----------------------------------------------------------------------------
-def test_on_select_copies_picks_and_a_deselecting_click_keeps_the_last(monkeypatch):
+def test_a_pin_becomes_the_pick_and_every_pin_counts(monkeypatch):
     ss = {}
     monkeypatch.setattr(mapview.st, "session_state", ss)
+    ext = (-3.0, 3.0, -3.0, 3.0)
 
-    def click(*points):
-        ss[mapview.CHART_KEY] = SimpleNamespace(selection=SimpleNamespace(points=list(points)))
-        mapview.on_map_select()
-        return ss.get(state.MAP_PICK)
+    def pin(raw):  # what the map's trigger callback does with a value from the browser
+        p = latentmap.clean_pin(raw, 360, ext)
+        if p is not None:
+            mapview._store_pin(p)
+        return ss.get(state.MAP_PICK), ss.get(state.MAP_PICK_SEQ)
 
-    assert click({"x": 1.0, "y": 2.0, "customdata": 5}) == {"kind": "point", "index": 5}
-    assert click() == {"kind": "point", "index": 5}  # Plotly deselects on a second click
-    assert click({"x": 1.0, "y": 2.0, "customdata": 5}) == {"kind": "point", "index": 5}
-    assert click({"x": 0.5, "y": -1.0, "customdata": -1}) == {"kind": "grid", "x": 0.5,
-                                                              "y": -1.0}
-    assert click({"x": 1.0, "y": 2.0, "customdata": [5]}) == {"kind": "point", "index": 5}
-
-
-@pytest.fixture(scope="module")
-def map_data():
-    model, info = checkpoints.load(Z16)
-    test, train = load_dataset("digits", "test"), load_dataset("digits", "train")
-    atlas = load_atlas(atlas_path(info, "umap"), info.id)
-    return mapview.MapData(key=f"{info.id}:umap:test", method="umap", model=model,
-                           atlas=atlas, train=train, test=test,
-                           errors=np.zeros(len(test)), unit="nats")
+    assert pin({"kind": "point", "index": 5, "seq": 1}) == ({"kind": "point", "index": 5}, 1)
+    assert pin({"kind": "point", "index": 5, "seq": 2}) == ({"kind": "point", "index": 5}, 2)
+    assert pin({"kind": "grid", "x": 0.5, "y": -1.0}) == ({"kind": "grid", "x": 0.5,
+                                                           "y": -1.0}, 3)
+    assert pin({"kind": "point", "index": "abc"}) == ({"kind": "grid", "x": 0.5, "y": -1.0}, 3)
 
 
-def test_map_figure_adds_only_the_pick_marks_to_the_cached_map(map_data):
-    plain = mapview.map_figure(map_data, None, None)
-    n = len(plain["data"])
-    names = [t.get("name") for t in plain["data"]]
-    assert names[0] == "empty space" and "no data nearby" in names
-    grid = plain["data"][0]
-    assert grid["hoverinfo"] == "none"
-    far = plain["data"][names.index("no data nearby")]
-    assert far["hoverinfo"] == "skip"  # takes no clicks: the grid under it does
-    for t in plain["data"][1:]:  # nothing fades when a point is selected
-        assert t.get("unselected", {}).get("marker", {}).get("opacity", 1) == 1
-    ring = mapview.map_figure(map_data, 7, None)
-    assert len(ring["data"]) == n + 1 and ring["data"][-1]["name"] == "selected"
-    assert np.allclose([ring["data"][-1]["x"][0], ring["data"][-1]["y"][0]],
-                       map_data.atlas.embedding[7])
-    cross = mapview.map_figure(map_data, None, (0.5, 0.5))
-    assert cross["data"][-1]["name"] == "clicked" and cross["data"][-1]["customdata"] == [-1]
-    assert len(mapview.map_figure(map_data, None, None)["data"]) == n  # cache untouched
-    assert "template" not in plain["layout"]
-
-
-# -- pages ----------------------------------------------------------------------------------
 def _page(name, **session):
     at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
     for k, v in session.items():
@@ -173,9 +75,9 @@ def test_latent_map_click_on_empty_space_says_how_it_was_inverted(method):
     assert "decoder(z)" in caps
     if method == "tsne":
         i, _ = a.nearest_point(x, y)
-        assert text.CLICK_NOTES["snap"].format(i=i) in caps
+        assert text.CLICK_NOTES["tsne"].format(i=i) in caps
     else:
-        assert text.CLICK_NOTES[a.inverse] in caps
+        assert text.CLICK_NOTES[method] in caps
     if method == "umap":
         assert text.FAR_CLICK in caps
     assert any("Decoded at" in m.value for m in at.markdown)
@@ -191,9 +93,8 @@ def test_interpolate_by_class_slerp_60_steps_and_path_on_the_map():
     assert not at.exception
     anim = [c for c in at.get("plotly_chart") if json.loads(c.proto.spec).get("frames")]
     assert len(json.loads(anim[0].proto.spec)["frames"]) == 60
-    chart = next(c for c in at.get("plotly_chart") if c.key == "interp.chart")
-    path = next(t for t in json.loads(chart.proto.spec)["data"] if t.get("name") == "path")
-    assert _n(path["x"]) == 60
+    path = mapspec.map_data(at, "interp.chart")["path"]
+    assert len(path["xy"]) == len(path["z"]) == 60  # the pointer scrubs along these codes
     assert any("(slerp)" in m.value for m in at.markdown)
 
 

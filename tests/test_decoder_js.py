@@ -10,7 +10,6 @@ import torch
 
 from aecore import checkpoints
 from aecore.export import decoder_program, run_program
-from tests.test_browser import browser  # noqa: F401  (the shared Chromium fixture)
 from ui import blob
 from ui.latentmap import decoder_blob_bytes
 
@@ -45,7 +44,7 @@ def test_blob_roundtrip():
 
 
 @pytest.mark.e2e
-def test_browser_decoder_matches_torch(browser):  # noqa: F811
+def test_browser_decoder_matches_torch(browser):
     page = browser.new_page()
     page.set_content("<html><body></body></html>")
     page.add_script_tag(content=(WEB / "decoder.js").read_text())

@@ -27,7 +27,8 @@ def test_valid_pins_pass(raw, want):
 
 @pytest.mark.parametrize("raw", [
     None, "p7", [1, 2], {}, {"kind": "point"}, {"kind": "point", "index": 360},
-    {"kind": "point", "index": -1}, {"kind": "point", "index": "7"}, {"kind": "point", "index": 7.0},
+    {"kind": "point", "index": -1}, {"kind": "point", "index": "7"},
+    {"kind": "point", "index": 7.0},
     {"kind": "point", "index": True}, {"kind": "grid", "x": 1e6, "y": -1e6},  # off the map
     {"kind": "grid", "x": math.nan, "y": 0}, {"kind": "grid", "x": math.inf, "y": 0},
     {"kind": "grid", "x": "abc", "y": 0}, {"kind": "grid", "x": [1], "y": 0},

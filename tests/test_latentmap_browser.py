@@ -4,47 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import browser, open_page, page, server, shot, wait_idle  # noqa: F401
+from tests.e2e import (MAP, image_sum, isolated_point, open_page,
+                       point_xy, screen_xy, shot, wait_idle, wait_map)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-MAP = "window.__latentlab && window.__latentlab.maps.get('{key}')"
-
-
-def wait_map(pg, key: str = "map.chart") -> None:
-    """Wait until the map ``key`` has its data and is drawn."""
-    pg.wait_for_function(f"() => {{ const m = {MAP.format(key=key)}; return m && m.meta && m.box; }}",
-                         timeout=90_000)
-
-
-def screen_xy(pg, x: float, y: float, key: str = "map.chart") -> tuple[float, float]:
-    """Page coordinates of map position (x, y)."""
-    return pg.evaluate("([x, y, k]) => { const m = window.__latentlab.maps.get(k), "
-                       "r = m.over.getBoundingClientRect(); return [r.left + m.px(x), r.top + m.py(y)]; }",
-                       [x, y, key])
-
-
-def point_xy(pg, i: int, key: str = "map.chart") -> tuple[float, float]:
-    """Page coordinates of data point ``i``."""
-    x, y = pg.evaluate(f"(i) => {{ const m = {MAP.format(key=key)}; return [m.xy[2*i], m.xy[2*i+1]]; }}", i)
-    return screen_xy(pg, x, y, key)
-
-
-def image_sum(pg, key: str = "map.chart") -> str:
-    return pg.evaluate(f"() => {MAP.format(key=key)}.img.dataset.sum || ''")
-
-
-def isolated_point(pg, key: str = "map.chart") -> int:
-    """A data point with no other point within 12 px (so a click on it cannot hit another)."""
-    return pg.evaluate(f"""() => {{ const m = {MAP.format(key=key)};
-      for (let i = 0; i < m.n; i++) {{
-        const X = m.px(m.xy[2*i]), Y = m.py(m.xy[2*i+1]); let ok = m.inside(X, Y);
-        for (let j = 0; ok && j < m.n; j++) if (j !== i && Math.hypot(m.px(m.xy[2*j]) - X, m.py(m.xy[2*j+1]) - Y) < 12) ok = false;
-        if (ok) return i;
-      }} return -1; }}""")
-
-
-def test_moving_the_pointer_decodes_without_the_server(server, page):  # noqa: F811
+def test_moving_the_pointer_decodes_without_the_server(server, page):
     open_page(page, server, "Latent_map")
     wait_map(page)
     sent = []
@@ -62,7 +27,7 @@ def test_moving_the_pointer_decodes_without_the_server(server, page):  # noqa: F
     shot(page, "latent_map_pointer")
 
 
-def test_a_pin_shows_the_panel_and_updates_the_address(server, page):  # noqa: F811
+def test_a_pin_shows_the_panel_and_updates_the_address(server, page):
     open_page(page, server, "Latent_map")
     wait_map(page)
     i = isolated_point(page)
@@ -82,7 +47,7 @@ def test_a_pin_shows_the_panel_and_updates_the_address(server, page):  # noqa: F
     shot(page, "latent_map_pinned")
 
 
-def test_a_tap_on_a_phone_pins_that_point(server, browser):  # noqa: F811
+def test_a_tap_on_a_phone_pins_that_point(server, browser):
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
                               is_mobile=True, device_scale_factor=2)
     try:
@@ -90,14 +55,13 @@ def test_a_tap_on_a_phone_pins_that_point(server, browser):  # noqa: F811
         open_page(pg, server, "Latent_map")
         wait_map(pg)
         pg.locator("canvas.ll-over").first.scroll_into_view_if_needed()
-        first, second = isolated_point(pg), None
+        first = isolated_point(pg)
         pg.touchscreen.tap(*point_xy(pg, first))
         pg.get_by_text(f"Image {first} ·").first.wait_for(timeout=30_000)
         wait_idle(pg)
         # the second tap shows the second point at once (not the previous tap's image)
-        second = pg.evaluate(f"""(a) => {{ const m = {MAP.format(key='map.chart')};
-          for (let i = m.n - 1; i >= 0; i--) if (i !== a && m.labels[i] !== m.labels[a] &&
-            m.nearest(m.px(m.xy[2*i]), m.py(m.xy[2*i+1]), 14, false) === i) return i; return -1; }}""", first)
+        second = isolated_point(pg, skip=first)
+        assert first >= 0 and second >= 0
         pg.touchscreen.tap(*point_xy(pg, second))
         pg.get_by_text(f"Image {second} ·").first.wait_for(timeout=30_000)
         shot(pg, "latent_map_phone")
@@ -105,7 +69,7 @@ def test_a_tap_on_a_phone_pins_that_point(server, browser):  # noqa: F811
         ctx.close()
 
 
-def test_arrow_keys_move_a_decoding_cursor_and_enter_pins(server, page):  # noqa: F811
+def test_arrow_keys_move_a_decoding_cursor_and_enter_pins(server, page):
     open_page(page, server, "Latent_map")
     wait_map(page)
     page.locator("canvas.ll-over").first.focus()
@@ -120,7 +84,7 @@ def test_arrow_keys_move_a_decoding_cursor_and_enter_pins(server, page):  # noqa
     page.get_by_text("Decoded at").first.wait_for(timeout=30_000)
 
 
-def test_presenter_mode_restyles_the_map(server, page):  # noqa: F811
+def test_presenter_mode_restyles_the_map(server, page):
     open_page(page, server, "Latent_map?presenter=1")
     wait_map(page)
     styled = page.evaluate(f"""() => {{ const m = {MAP.format(key='map.chart')};

@@ -6,7 +6,6 @@ import torch
 from aecore import losses
 from aecore.models import AE, VAE, AEConfig, VAEConfig
 from aecore.models.base import ModelOutput
-from aecore.noise import NOISE_KINDS, add_noise
 
 # A 2-image example with 2 pixels per image and a 2-D latent, small enough to do by hand.
 X = torch.tensor([[[[1.0, 0.0]]], [[[0.25, 0.5]]]])  # (N=2, C=1, H=1, W=2)
@@ -116,48 +115,3 @@ def test_kl_weight_rejects_bad_input():
         losses.kl_weight(0, "linear", warmup_epochs=0)
     with pytest.raises(ValueError):
         losses.kl_weight(0, "cyclical", cycle_epochs=0)
-
-
-@pytest.mark.parametrize("kind", NOISE_KINDS)
-def test_noise_stays_in_range_and_level_zero_is_identity(kind, digits_test):
-    x = digits_test.x[:64]
-    y = add_noise(x, kind, 0.3, torch.Generator().manual_seed(0))
-    assert y.shape == x.shape and y.dtype == x.dtype
-    assert 0 <= float(y.min()) and float(y.max()) <= 1
-    assert not torch.equal(y, x)
-    same = add_noise(x, kind, 0.0)
-    assert torch.equal(same, x) and same.data_ptr() != x.data_ptr()  # a copy, never the input
-    again = add_noise(x, kind, 0.3, torch.Generator().manual_seed(0))
-    assert torch.equal(y, again)  # reproducible under a seeded generator
-
-
-def test_masking_fraction_matches_level():
-    x = torch.ones(200, 1, 8, 8)  # 12,800 pixels
-    for level in (0.1, 0.25, 0.6):
-        y = add_noise(x, "masking", level, torch.Generator().manual_seed(0))
-        assert float((y == 0).float().mean()) == pytest.approx(level, abs=0.02)
-        assert set(y.unique().tolist()) <= {0.0, 1.0}
-
-
-def test_salt_and_pepper_fraction_is_half_white_half_black():
-    x = torch.full((200, 1, 8, 8), 0.5)
-    y = add_noise(x, "salt_pepper", 0.4, torch.Generator().manual_seed(0))
-    white, black = float((y == 1).float().mean()), float((y == 0).float().mean())
-    assert white == pytest.approx(0.2, abs=0.02) and black == pytest.approx(0.2, abs=0.02)
-    assert float((y == 0.5).float().mean()) == pytest.approx(0.6, abs=0.02)
-
-
-def test_gaussian_noise_has_the_requested_std():
-    x = torch.full((200, 1, 8, 8), 0.5)  # mid-grey: a std of 0.1 is (almost) never clipped
-    y = add_noise(x, "gaussian", 0.1, torch.Generator().manual_seed(0))
-    assert float((y - x).std()) == pytest.approx(0.1, rel=0.05)
-    assert abs(float((y - x).mean())) < 0.005
-
-
-def test_noise_rejects_bad_input():
-    with pytest.raises(ValueError, match="kind"):
-        add_noise(torch.zeros(1, 1, 2, 2), "blur", 0.1)
-    with pytest.raises(ValueError, match="level"):
-        add_noise(torch.zeros(1, 1, 2, 2), "gaussian", 1.5)
-    with pytest.raises(ValueError, match="level"):
-        add_noise(torch.zeros(1, 1, 2, 2), "masking", -0.1)

@@ -5,6 +5,8 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from tests import mapspec
+
 from aecore import checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,20 +45,20 @@ def test_home_page_renders_and_links_every_page():
 def test_latent_map_first_render_shows_all_test_points():
     at = AppTest.from_file(MAP_PAGE, default_timeout=60).run()
     assert not at.exception
-    charts = [c for c in at.get("plotly_chart") if c.key == "map.chart"]
-    assert len(charts) == 1
-    import json
-
-    fig = json.loads(charts[0].proto.spec)
-    data = [t for t in fig["data"] if t.get("name") not in ("empty space", "no data nearby")]
-    n_points = sum(_n(t["x"]) for t in data)
-    assert n_points == 360  # the digits test split
-    # every class trace keeps full opacity when another point is selected
-    assert all(t["unselected"]["marker"]["opacity"] == 1 for t in data)
-    grid = [t for t in fig["data"] if t.get("name") == "empty space"][0]
-    assert _n(grid["x"]) == 64 * 64 and grid["hoverinfo"] == "none"
+    data = mapspec.map_data(at, "map.chart")
+    assert data["pins"] is True and data["pick"] is None
+    sent = mapspec.blobs(at)
+    head, arrays = sent[data["map"]]
+    assert arrays["labels"].size == 360  # the digits test split
+    assert head["inverse"] == "plane" and head["grid"]["n"] == 64
+    assert arrays["far"].size == 64 * 64 and 0 < arrays["far"].mean() < 1
+    assert sent[data["decoder"]][0]["output_shape"] == [1, 8, 8]
     assert not at.get("image")  # nothing picked yet: no images
-    assert any("Click a dot" in i.value for i in at.info)
+    assert any("Move the pointer" in i.value for i in at.info)
+    # a rerun (e.g. a pin) sends neither blob again: the browser keeps them
+    at.session_state["map.pick"] = {"kind": "point", "index": 3}
+    at.run()
+    assert not mapspec.blobs(at) and mapspec.map_data(at)["pick"]["index"] == 3
 
 
 def test_click_on_point_shows_original_reconstruction_and_error():

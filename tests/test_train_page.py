@@ -3,14 +3,9 @@ import os
 import time
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from aecore import checkpoints, jobs
-from aecore.errors import CheckpointError
-from aecore.recipes import Recipe, train_and_save
-from aecore.models import AEConfig
-from aecore.train import TrainConfig
+from aecore import checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "4_Train.py")
@@ -76,30 +71,10 @@ def test_diverging_run_explains_and_writes_nothing():
     assert after == before
 
 
-def test_publish_refuses_bad_and_taken_names(tmp_path):
-    recipe = Recipe(AEConfig(hidden=(16,)), TrainConfig(epochs=1))
-    _, _, pending = train_and_save(recipe, tmp_path / "pending.safetensors")
-    for bad in ("../evil", "/abs", "a/b", "x\x00y", "", "digits_vae_z2"):
-        with pytest.raises(CheckpointError):
-            jobs.publish(pending, bad, tmp_path / "user")
-    path = jobs.publish(pending, "mine", tmp_path / "user")
-    before = path.read_bytes()
-    with pytest.raises(CheckpointError, match="exists"):
-        jobs.publish(pending, "mine", tmp_path / "user")
-    assert path.read_bytes() == before
-    assert not list((tmp_path / "user").glob(".*"))  # no temp file left behind
-
-
-def test_recipe_round_trips_through_the_process_boundary():
-    r = Recipe(AEConfig(latent_dim=5), TrainConfig(epochs=3, kl_anneal="linear"),
-               train_split="train[:100]")
-    assert jobs.recipe_from_dict(jobs.recipe_to_dict(r)) == r
-
-
 def test_global_limit_gives_a_clear_message(monkeypatch):
-    from ui import training
+    from services import jobs
 
-    monkeypatch.setattr(training, "MAX_JOBS", 0)
+    monkeypatch.setattr(jobs, "MAX_JOBS", 0)
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.button(key="train.start").click().run()
     assert not at.exception
@@ -122,40 +97,3 @@ def test_stop_keeps_the_best_epoch_and_bad_names_are_refused():
         assert any(why in e.value for e in at.error), [e.value for e in at.error]
     after = sorted(user.glob("*")) if user.exists() else []
     assert after == before  # nothing written by the refused names
-
-
-class _DeadProcess:
-    """Stands in for a worker process that has exited."""
-
-    exitcode = 0
-
-    def is_alive(self):
-        return False
-
-    def join(self, timeout=None):
-        pass
-
-
-def test_registry_forgets_finished_jobs_and_their_unsaved_files(tmp_path):
-    import queue
-    import threading
-
-    from ui import training
-
-    reg = training.Registry()
-    recipe = Recipe(AEConfig(), TrainConfig(epochs=1))
-    pending = tmp_path / "old.safetensors"
-    pending.write_bytes(b"x")
-    q_done, q_silent = queue.Queue(), queue.Queue()
-    q_done.put(("done", {"pending": str(pending), "best_epoch": 1, "stopped": False,
-                         "metrics": {}, "seconds": 1.0}))
-    reg.jobs["a"] = training.Job("a", recipe, _DeadProcess(), q_done, threading.Event())
-    # a tab closed mid-run: nobody polls, and the process died without a word
-    reg.jobs["b"] = training.Job("b", recipe, _DeadProcess(), q_silent, threading.Event())
-    assert reg.running() == 0  # neither blocks the global limit
-    assert reg.jobs["a"].status == "done" and reg.jobs["b"].status == "error"
-    reg._prune(replaces="a")
-    assert "a" not in reg.jobs and not pending.exists() and "b" in reg.jobs
-    reg.jobs["b"].finished -= training.KEEP_FINISHED_S + 1
-    reg._prune(replaces=None)
-    assert not reg.jobs

@@ -1,24 +1,31 @@
-"""Cached access to aecore for the pages.
+"""Every cache of the app: cached access to aecore and to the services for the pages.
 
-What is shared by all users (models, datasets, maps) is cached once per server with
-``st.cache_resource`` and treated as read-only: models are in ``eval()`` mode with gradients
-off, and the arrays are never written to. ``st.cache_data`` would copy these objects on every
-call (it pickles them), which costs more than the 35 ms click budget at 10,000 points.
+What is shared by all users (models, datasets, maps, the job registry, the class store) is
+cached once per server with ``st.cache_resource`` and treated as read-only: models are in
+``eval()`` mode with gradients off, and the arrays are never written to. ``st.cache_data``
+would copy these objects on every call (it pickles them), which costs more than the 35 ms
+click budget at 10,000 points.
+Small derived results keyed by checkpoint ids (scoreboards, ROC curves, PSNR averages) use
+``st.cache_data``. (The latent map's base figure is cached in :mod:`ui.mapview`, beside the
+drawing code it belongs to.)
 """
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 import torch
 
-from aecore import checkpoints, latent
+from aecore import checkpoints, latent, metrics
 from aecore.atlas import Atlas, atlas_path, get_atlas, load_atlas
 from aecore.checkpoints import CheckpointInfo
 from aecore.data import Dataset, load_dataset
 from aecore.models.base import Autoencoder
+from aecore.noise import add_noise
+from services import classroom, paths
+from services.jobs import Registry
 
 # One torch thread for inference in the server. With 2, each layer of a click's forward pass
 # ends at an OpenMP barrier that waits for both threads; when a training worker keeps one core
@@ -26,12 +33,14 @@ from aecore.models.base import Autoencoder
 # bench/load_test.py (40 sessions clicking every 3 s, one training run, 2 cores): click p50
 # 403 ms / p95 987 ms with 2 threads, 17 ms / 59 ms with 1.
 INFERENCE_THREADS = 1
+GRID_N = 64  # map grid nodes per axis: the browser interpolates codes between them (UMAP)
+#              and shades the cells far from every point
 
 
 def _folder_signature() -> tuple:
     """(path, mtime, size) of every checkpoint file: changes whenever one is added or saved."""
     sig = []
-    for folder in (checkpoints.SHIPPED_DIR, checkpoints.user_dir()):
+    for folder in (checkpoints.SHIPPED_DIR, paths.user_dir()):
         if folder.is_dir():
             for p in sorted(folder.glob("*.safetensors")):
                 s = p.stat()
@@ -47,8 +56,7 @@ def _list_models(sig: tuple) -> tuple[list[CheckpointInfo], list[str]]:
     or are NaN: such files are loaded once here and listed as problems, so no picker on any
     page can select a model that fails later (a few ms per file, once per folder change).
     """
-    infos, problems = checkpoints.list_checkpoints(checkpoints.SHIPPED_DIR,
-                                                   checkpoints.user_dir())
+    infos, problems = checkpoints.list_checkpoints(checkpoints.SHIPPED_DIR, paths.user_dir())
     usable = []
     for info in infos:
         try:
@@ -67,6 +75,27 @@ def list_models() -> tuple[list[CheckpointInfo], list[str]]:
     New files show up at once: the cache key is the folders' (path, mtime, size) list.
     """
     return _list_models(_folder_signature())
+
+
+def model_named(name: str) -> CheckpointInfo | None:
+    """The listed checkpoint named ``name`` (e.g. ``"digits_ae_z16"``), or None. Shipped
+    models are listed first, and saving refuses shipped names, so a shipped name finds the
+    shipped model."""
+    return next((i for i in list_models()[0] if i.name == name), None)
+
+
+def model_info(checkpoint_id: str) -> CheckpointInfo:
+    """The listed checkpoint with this id (a cached function's arguments carry ids, not infos).
+
+    Raises
+    ------
+    KeyError
+        No listed checkpoint has this id (the file changed or was removed).
+    """
+    for info in list_models()[0]:
+        if info.id == checkpoint_id:
+            return info
+    raise KeyError(f"no model with id {checkpoint_id!r}")
 
 
 @st.cache_resource(max_entries=16, show_spinner="Loading model…")
@@ -107,7 +136,7 @@ def _atlas(path: str, checkpoint_id: str, method: str) -> Atlas:
         train, test = model_splits(info)
         return latent.encode(model, test.x), latent.encode(model, train.x)
 
-    return get_atlas(info, method, codes)[0]
+    return get_atlas(info, method, codes, cache_dir=paths.cache_dir(), grid_n=GRID_N)[0]
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -120,7 +149,7 @@ def _stored(path: str, mtime_ns: int, checkpoint_id: str) -> bool:
 def atlas(info: CheckpointInfo, method: str) -> Atlas:
     """The latent map of a model: read from disk when it was computed before (always for the
     shipped models); otherwise fitted once, with a spinner, and stored keyed by the file hash."""
-    path = atlas_path(info, method)
+    path = atlas_path(info, method, paths.cache_dir())
     if path.exists() and _stored(str(path), path.stat().st_mtime_ns, info.id):
         return _atlas(str(info.path), info.id, method)
     with st.spinner(f"Fitting the {method.upper()} map once for this model (UMAP: up to a "
@@ -149,6 +178,89 @@ def reconstruct_one(model: Autoencoder, x: torch.Tensor) -> np.ndarray:
     return model.reconstruct(x[None])[0].numpy()
 
 
-def data_root_hint() -> str:
-    """Where the app looks for torchvision-layout datasets (for messages)."""
-    return os.environ.get("LATENTLAB_DATA_ROOT", "data/ (in the app folder)")
+# -- server-wide services ----------------------------------------------------------------------
+
+@st.cache_resource
+def job_registry() -> Registry:
+    """The one registry of training jobs of this server process (shared by every session)."""
+    return Registry()
+
+
+@st.cache_resource(show_spinner=False)
+def class_store() -> classroom.ClassStore:
+    """The server's one class store (it opens a connection per call, so threads may share it)."""
+    return classroom.ClassStore(classroom.default_db())
+
+
+# -- per-page computations (keyed by checkpoint ids) -------------------------------------------
+
+@st.cache_data(max_entries=32, show_spinner="Computing the scoreboard…")
+def scores(path: str, checkpoint_id: str, method: str, seed: int = 0) -> dict[str, float]:
+    """Scoreboard of one model (cached per checkpoint id, map and seed)."""
+    info = model_info(checkpoint_id)
+    model = load_model(path, checkpoint_id)
+    train, test = model_splits(info)
+    emb = atlas(info, method).embedding
+    return metrics.scoreboard(model, train, test, emb, seed=seed).to_dict()
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Reconstruction error as the score for "is of the held-out class" on the test set.
+
+    ``fpr``, ``tpr``: the ROC curve; ``auc`` its area; ``errors_in`` / ``errors_out``: the
+    per-image errors of the class's images and of the others, in the model's loss unit.
+    """
+
+    fpr: np.ndarray
+    tpr: np.ndarray
+    auc: float
+    errors_in: np.ndarray
+    errors_out: np.ndarray
+
+
+@st.cache_data(max_entries=8, show_spinner="Scoring the test set…")
+def held_out_roc(path: str, checkpoint_id: str, cls: int) -> HeldOut:
+    """ROC of reconstruction error as the score for "is of class ``cls``" on the test set."""
+    info = model_info(checkpoint_id)
+    errs = recon_errors(path, checkpoint_id)
+    y = model_splits(info)[1].y.numpy()
+    fpr, tpr, auc = metrics.anomaly_roc(errs, y == cls)
+    return HeldOut(fpr, tpr, float(auc), errs[y == cls], errs[y != cls])
+
+
+@st.cache_data(max_entries=16, show_spinner="Denoising the test set…")
+def denoise_scores(plain: str, plain_id: str, dae: str, dae_id: str, kind: str, level: float):
+    """Mean PSNR (dB) over the test set: noisy input, plain AE output, denoising AE output."""
+    info = model_info(plain_id)
+    x = model_splits(info)[1].x
+    noisy = add_noise(x, kind, level, torch.Generator().manual_seed(0))
+    out = []
+    for path, cid in ((plain, plain_id), (dae, dae_id)):
+        out.append(load_model(path, cid).reconstruct(noisy).detach().numpy())
+    return tuple(float(np.mean(metrics.psnr(x.numpy(), y))) for y in (noisy.numpy(), *out))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def pca_vs_ae(path: str, checkpoint_id: str) -> dict:
+    """Test reconstruction errors (BCE nats and summed squared error per image) of a 2-D PCA
+    of the pixels and of a 2-D model, PCA's 2-D map, and both reconstructions of 12 images."""
+    from sklearn.decomposition import PCA
+
+    info = model_info(checkpoint_id)
+    train, test = model_splits(info)
+    tr, te = train.x.numpy(), test.x.numpy()
+    pca = PCA(2, random_state=0).fit(tr.reshape(len(tr), -1))
+    emb = pca.transform(te.reshape(len(te), -1))  # (N, 2)
+    pca_rec = np.clip(pca.inverse_transform(emb), 0, 1).reshape(te.shape)
+    ae_rec = load_model(path, checkpoint_id).reconstruct(test.x).detach().numpy()
+    errs = [metrics.image_errors(te, r) for r in (pca_rec, ae_rec)]  # [(bce, sse)] x 2
+    return {"bce": (errs[0][0], errs[1][0]), "sse": (errs[0][1], errs[1][1]),
+            "embedding": emb, "recs": (pca_rec[:12], ae_rec[:12])}
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def far_nodes(map_key: str, _atlas: Atlas) -> np.ndarray:
+    """The map's "no data nearby" grid mask (G * G,), bool, computed once per ``map_key``
+    (checkpoint id and projection): the browser shades these cells and the pin panel says so."""
+    return _atlas.far_nodes()

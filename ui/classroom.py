@@ -1,7 +1,7 @@
 """Classroom page glue: a lecturer opens a class, students join with its code, every student's
 click on the map shows up live on the lecturer's map with the decoded images of the last clicks.
 
-Shared state (classes, their settings, the clicks) lives in :class:`aecore.classroom.ClassStore`
+Shared state (classes, their settings, the clicks) lives in :class:`services.classroom.ClassStore`
 (SQLite in WAL mode under the state folder, so it survives a server restart); what a user is
 (lecturer of class X, student Y of class X) lives in ``st.session_state``. Students never see
 the model pickers: their map follows the class's settings, which only the lecturer's token can
@@ -15,31 +15,20 @@ import time
 import numpy as np
 import streamlit as st
 
-from aecore import classroom
 from aecore.checkpoints import CheckpointInfo
-from aecore.errors import ClassroomError, RateLimited
+from services import classroom
+from services.errors import ClassroomError, RateLimited
 
 from . import cache, images, latentmap, links, mapview, present, state, text
 
-CODE = "class.code"
-TOKEN = "class.token"  # lecturer's secret (only in the lecturer's session)
-ROLE = "class.role"  # "lecturer" | "student"
-STUDENT = "class.student"  # this browser session's anonymous student id
-NAME = "class.name"  # the student's name (the join form's field is forgotten once it is gone)
-SENT = "class.sent_seq"  # MAP_PICK_SEQ of the last click sent to the class
-SEEN = "class.seen"  # lecturer: the clicks on the current map (list of Click)
-LAST = "class.last_id"  # lecturer: id of the last click fetched
-NEW_MAP = "class.new_map"  # lecturer switched model: earlier clicks belong to another map
+# session keys (declared in ui.state)
+CODE, TOKEN, ROLE = state.CLASS_CODE, state.CLASS_TOKEN, state.CLASS_ROLE
+STUDENT, NAME, SENT = state.CLASS_STUDENT, state.CLASS_NAME, state.CLASS_SENT
+SEEN, LAST, NEW_MAP = state.CLASS_SEEN, state.CLASS_LAST, state.CLASS_NEW_MAP
 STRIP = 8  # decoded images of the last clicks shown to the lecturer
 MAX_DRAWN = 2000  # newest class clicks drawn on the lecturer's map (its data stays < 60 kB)
 POLL_S = 2.0  # lecturer's map refresh
 FOLLOW_S = 4.0  # student's check that the class's settings did not change
-
-
-@st.cache_resource(show_spinner=False)
-def store() -> classroom.ClassStore:
-    """The server's one class store (it opens a connection per call, so threads may share it)."""
-    return classroom.ClassStore(classroom.default_db())
 
 
 def settings_of(info: CheckpointInfo, method: str) -> dict:
@@ -50,8 +39,10 @@ def settings_of(info: CheckpointInfo, method: str) -> dict:
 
 def class_model(settings: dict) -> CheckpointInfo | None:
     """The checkpoint a class's settings name, if it is still on this server."""
-    infos, _ = cache.list_models()
-    return next((i for i in infos if i.id == settings.get("model_id")), None)
+    try:
+        return cache.model_info(str(settings.get("model_id")))
+    except KeyError:
+        return None
 
 
 def leave() -> None:
@@ -63,7 +54,7 @@ def leave() -> None:
 
 def start(info: CheckpointInfo, method: str) -> None:
     """Button callback: open a class with the sidebar's model; this session is its lecturer."""
-    code, token = store().open_class(settings_of(info, method))
+    code, token = cache.class_store().open_class(settings_of(info, method))
     st.session_state.update({CODE: code, TOKEN: token, ROLE: "lecturer", SEEN: []})
 
 
@@ -71,7 +62,7 @@ def join(code: str) -> str | None:
     """Join class ``code`` as a student. Returns an error message, or None on success."""
     try:
         code = classroom.normalize_code(code)
-        store().get(code)
+        cache.class_store().get(code)
     except ClassroomError as exc:
         return str(exc)
     st.session_state.setdefault(STUDENT, secrets.token_hex(6))
@@ -93,8 +84,9 @@ def resume(link: str) -> str | None:
     code, _, token = link.partition(".")
     try:
         code = classroom.normalize_code(code)
-        cls = store().get(code)
-        store().update_settings(code, token, cls.settings)  # raises NotLecturer on a bad token
+        cls = cache.class_store().get(code)
+        # raises NotLecturer on a bad token
+        cache.class_store().update_settings(code, token, cls.settings)
     except ClassroomError as exc:
         return str(exc)
     st.session_state.update({CODE: code, TOKEN: token, ROLE: "lecturer", SEEN: [],
@@ -128,9 +120,9 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
     """The code in large type, the join link, and the class following the sidebar's model."""
     code, token = st.session_state[CODE], st.session_state[TOKEN]
     try:
-        cls = store().get(code)
+        cls = cache.class_store().get(code)
         if info is not None and settings_of(info, method) != cls.settings:
-            cls = store().update_settings(code, token, settings_of(info, method))
+            cls = cache.class_store().update_settings(code, token, settings_of(info, method))
             st.session_state[NEW_MAP] = True
     except ClassroomError as exc:
         st.error(f"This class has ended: {exc}", icon=":material/error:")
@@ -159,7 +151,7 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
 
 def _end() -> None:
     try:
-        store().close(st.session_state[CODE], st.session_state[TOKEN])
+        cache.class_store().close(st.session_state[CODE], st.session_state[TOKEN])
     except ClassroomError:
         pass
     leave()
@@ -173,7 +165,8 @@ def lecturer_view(info: CheckpointInfo, method: str) -> None:
     seen = st.session_state.setdefault(SEEN, [])
     try:
         while True:  # fetch everything new (pages of 500)
-            new = store().clicks(code, after_id=st.session_state.get(LAST, 0), limit=500)
+            new = cache.class_store().clicks(code, after_id=st.session_state.get(LAST, 0),
+                                             limit=500)
             seen.extend(new)
             if new:
                 st.session_state[LAST] = new[-1].id
@@ -181,12 +174,14 @@ def lecturer_view(info: CheckpointInfo, method: str) -> None:
                 break
         if st.session_state.pop(NEW_MAP, False):
             seen.clear()  # clicks made on the previous model's map mean nothing on this one
-        counts = store().counts(code)
+        counts = cache.class_store().counts(code)
     except ClassroomError as exc:
         st.error(f"This class has ended: {exc}", icon=":material/error:")
         return
     md = mapview.load_map_data(info, method)
-    seen = [c for c in seen if c.kind == "grid" or 0 <= c.index < len(md.test)]
+    x0, x1, y0, y1 = latentmap.extent(md.atlas)  # a click off this map (forged, or from
+    seen = [c for c in seen if (c.kind == "point" and 0 <= c.index < len(md.test)) or  # another
+            (c.kind == "grid" and x0 <= c.x <= x1 and y0 <= c.y <= y1)]  # model) is not drawn
     n, k = counts["students"], counts["clicks"]
     st.markdown(f"**{n}** student{'s' * (n != 1)} · **{k}** click{'s' * (k != 1)}")
     latentmap.show(key="class.map", checkpoint_id=info.id, model=md.model, atlas=md.atlas,
@@ -240,7 +235,7 @@ def follow(info: CheckpointInfo, method: str) -> None:
     """Every :data:`FOLLOW_S` seconds: redraw the page when the lecturer switched model or
     projection or ended the class (a tiny fragment, so the map itself is not resent)."""
     try:
-        cls = store().get(st.session_state[CODE])
+        cls = cache.class_store().get(st.session_state[CODE])
     except ClassroomError:
         st.rerun(scope="app")
     if cls.settings.get("model_id") != info.id or cls.settings.get("projection") != method:
@@ -257,7 +252,7 @@ def student_view(info: CheckpointInfo, method: str) -> None:
     if pick is None or seq is None or seq == st.session_state.get(SENT):
         return
     try:
-        store().add_click(code, st.session_state[STUDENT], pick,
+        cache.class_store().add_click(code, st.session_state[STUDENT], pick,
                           name=st.session_state.get(NAME) or "")
         st.session_state[SENT] = seq
         st.toast("Sent to the lecturer's map", icon=":material/send:")
@@ -273,7 +268,7 @@ def student_view(info: CheckpointInfo, method: str) -> None:
 def student_page() -> None:
     """A student's view: the class's model and map (no pickers), clicks sent to the class."""
     try:
-        cls = store().get(st.session_state[CODE]).settings
+        cls = cache.class_store().get(st.session_state[CODE]).settings
     except ClassroomError:
         cls = None
     info = class_model(cls) if cls else None

@@ -4,23 +4,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from aecore import latent, metrics
+from aecore import latent
 from aecore.checkpoints import CheckpointInfo
 from aecore.project import methods_for
 
-from . import cache, explain, figures, images, latentmap, links, present, shell, text
+from . import cache, explain, figures, images, latentmap, links, present, shell, state, text
 
-PICK = "cmp.pick"  # test index selected in either map (linked selection)
-
-
-@st.cache_data(max_entries=32, show_spinner="Computing the scoreboard…")
-def scores(path: str, checkpoint_id: str, method: str, seed: int = 0) -> dict[str, float]:
-    """Scoreboard of one model (cached per checkpoint id, map and seed)."""
-    info = next(i for i in cache.list_models()[0] if i.id == checkpoint_id)
-    model = cache.load_model(path, checkpoint_id)
-    train, test = cache.model_splits(info)
-    emb = cache.atlas(info, method).embedding
-    return metrics.scoreboard(model, train, test, emb, seed=seed).to_dict()
+PICK = state.CMP_PICK  # test index selected in either map (linked selection)
 
 
 def _on_pin(pick: dict) -> None:
@@ -34,7 +24,7 @@ def pickers(infos: list[CheckpointInfo], defaults: tuple[str, str]) -> list[Chec
     by_path = {str(i.path): i for i in infos}
     paths = list(by_path)
     out = []
-    for col, default, key in zip(st.columns(2), defaults, ("cmp.left", "cmp.right")):
+    for col, default, key in zip(st.columns(2), defaults, (state.CMP_LEFT, state.CMP_RIGHT)):
         want = [p for p in paths if by_path[p].name == default] or paths
         idx = paths.index(want[0]) if key not in st.session_state else None
         with col:
@@ -85,7 +75,7 @@ def interpolations(left: CheckpointInfo, right: CheckpointInfo, steps: int = 12)
     test = cache.model_splits(left)[1]
     a = int(st.session_state.get(PICK, 0))
     b = st.number_input("Interpolate the picked image towards test image", 0, len(test) - 1,
-                        min(len(test) - 1, a + 1), key="cmp.b")
+                        min(len(test) - 1, a + 1), key=state.CMP_B)
     for col, info in zip(st.columns(2), (left, right)):
         model = cache.load_model(str(info.path), info.id)
         za, zb = latent.encode(model, test.x[[a, int(b)]])
@@ -108,22 +98,22 @@ def prior_samples(left: CheckpointInfo, right: CheckpointInfo, n: int = 24) -> N
 
 def scoreboard_table(left: CheckpointInfo, right: CheckpointInfo) -> None:
     """The scoreboard: one row per metric, with its plain explanation."""
-    sl = scores(str(left.path), left.id, _method(left))
-    sr = scores(str(right.path), right.id, _method(right))
+    sl = cache.scores(str(left.path), left.id, _method(left))
+    sr = cache.scores(str(right.path), right.id, _method(right))
     rows = []
-    for key, (label, better, expl, _) in text.METRICS.items():
+    for key, m in text.METRICS.items():
         a, b = sl[key], sr[key]
-        if better not in ("low", "high") or np.isclose(a, b):
+        if m.better not in ("low", "high") or np.isclose(a, b):
             win = ""  # a cost like KL has no winner; equal values neither
         else:
-            win = left.name if (a < b) == (better == "low") else right.name
-        rows.append({"metric": label, left.name: round(a, 3), right.name: round(b, 3),
-                     "better": win, "what it means": expl})
+            win = left.name if (a < b) == (m.better == "low") else right.name
+        rows.append({"metric": m.label, left.name: round(a, 3), right.name: round(b, 3),
+                     "better": win, "what it means": m.meaning})
     st.dataframe(rows, hide_index=True, width="stretch")
     with st.expander("How each metric is computed", icon=":material/function:"):
-        for label, _, _, formula in text.METRICS.values():
-            st.markdown(f"**{label}**")
-            st.latex(formula)
+        for m in text.METRICS.values():
+            st.markdown(f"**{m.label}**")
+            st.latex(m.formula)
 
 
 def _sweep_view(sweep: dict) -> tuple[float, float, float, float]:
@@ -143,10 +133,11 @@ def beta_sweep(infos: list[CheckpointInfo], dataset: str) -> None:
     st.subheader("What β does")
     st.markdown(text.BETA_SWEEP)
     betas = sorted(sweep)
-    if st.session_state.get("cmp.beta") not in betas:  # e.g. a lesson link's β not shipped
-        st.session_state.pop("cmp.beta", None)
-    beta = st.select_slider("β", betas, value=1.0 if 1.0 in sweep else betas[0],
-                            key="cmp.beta")
+    if st.session_state.get(state.CMP_BETA) not in betas:  # e.g. a lesson link's β not shipped
+        st.session_state.pop(state.CMP_BETA, None)
+    default = state.CMP_BETA.default
+    beta = st.select_slider("β", betas, value=default if default in sweep else betas[0],
+                            key=state.CMP_BETA)
     info = sweep[beta]
     test = cache.model_splits(info)[1]
     c1, c2 = st.columns([3, 2])
@@ -156,8 +147,8 @@ def beta_sweep(infos: list[CheckpointInfo], dataset: str) -> None:
                        atlas=cache.atlas(info, "identity"), test=test, height=420,
                        presenter=present.on(), view=_sweep_view(sweep))
         st.caption(text.BETA_SCALE)
-    s = scores(str(info.path), info.id, "identity")
-    c2.dataframe([{"metric": text.METRICS[k][0], "value": round(v, 3)} for k, v in s.items()],
+    s = cache.scores(str(info.path), info.id, "identity")
+    c2.dataframe([{"metric": text.METRICS[k].label, "value": round(v, 3)} for k, v in s.items()],
                  hide_index=True, width="stretch")
     model = cache.load_model(str(info.path), info.id)
     c2.image(images.tile(latent.sample_prior(model, 24, seed=0)[1], ncol=8, cell=36),

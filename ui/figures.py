@@ -5,25 +5,21 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["CLASS_COLORS", "AXIS_TITLES", "latent_map", "GRID_CUSTOMDATA", "frames_animation",
-           "points_overlay", "pick_markers", "loss_curves", "model_diagram", "histogram",
-           "roc_curve", "histograms", "level_curves"]
+__all__ = ["CLASS_COLORS", "AXIS_TITLES", "latent_map", "frames_animation", "loss_curves",
+           "model_diagram", "histogram", "roc_curve", "histograms", "level_curves"]
 
 # Plotly's D3 category palette: 10 distinguishable hues, one per class
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 AXIS_TITLES = {"identity": ("z₁", "z₂"), "pca": ("PC 1", "PC 2"),
                "umap": ("UMAP 1", "UMAP 2"), "tsne": ("t-SNE 1", "t-SNE 2")}
-GRID_CUSTOMDATA = -1  # customdata of click-grid nodes; data points carry their row index >= 0
-_KEEP = dict(marker=dict(opacity=1))  # "unselected" style: Plotly fades other traces on a click
 
 
 def latent_map(embedding: np.ndarray, labels: np.ndarray, classes: list[str], *,
-               method: str = "identity", grid_xy: np.ndarray | None = None,
-               selected: int | None = None, clicked_xy: tuple[float, float] | None = None,
-               flagged: np.ndarray | None = None, path_xy: np.ndarray | None = None,
-               height: int = 560, far_xy: np.ndarray | None = None) -> go.Figure:
-    """Scatter of 2-D latent positions coloured by class, with an invisible click grid.
+               method: str = "identity", height: int = 560) -> go.Figure:
+    """A static scatter of 2-D positions coloured by class (the maps that cannot decode:
+    PCA of raw pixels, the Train page's preview of an unsaved model). Maps of a saved model
+    are drawn in the browser by :mod:`ui.latentmap`, which also decodes under the pointer.
 
     Parameters
     ----------
@@ -35,36 +31,15 @@ def latent_map(embedding: np.ndarray, labels: np.ndarray, classes: list[str], *,
         Class names.
     method : str
         Projection id, for the axis titles.
-    grid_xy : ndarray of shape (G, 2), optional
-        Click-grid nodes: drawn first (under the data) with transparent markers so that a click
-        on empty space selects the nearest node and returns its x/y.
-    selected : int, optional
-        Row index of the selected image: drawn as a black ring.
-    clicked_xy : (float, float), optional
-        A clicked empty location: drawn as a black cross.
-    flagged : ndarray of shape (N,), bool, optional
-        Images to emphasise (e.g. anomalies): drawn with a red outline.
-    path_xy : ndarray of shape (K, 2), optional
-        A path (e.g. an interpolation) drawn as a line with markers.
-    far_xy : ndarray of shape (F, 2), optional
-        Click-grid nodes far from every data point: drawn as small grey dots (legend entry
-        "no data nearby") that take no clicks or hovers, so the grid under them still does.
 
     Returns
     -------
     go.Figure
-        Data traces carry the global row index in ``customdata``; grid nodes carry
-        ``GRID_CUSTOMDATA``. Unselected points keep full opacity.
+        One trace per class present; each carries its points' row indices in ``customdata``.
     """
     emb = np.asarray(embedding, dtype=float)
     labels = np.asarray(labels)
     fig = go.Figure()
-    if grid_xy is not None:
-        fig.add_trace(go.Scattergl(
-            x=grid_xy[:, 0], y=grid_xy[:, 1], mode="markers", name="empty space",
-            marker=dict(size=10, color="rgba(0,0,0,0)"), hoverinfo="none", showlegend=False,
-            customdata=np.full(len(grid_xy), GRID_CUSTOMDATA),
-            selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0))))
     idx = np.arange(len(emb))
     for k, name in enumerate(classes):
         m = labels == k
@@ -74,63 +49,16 @@ def latent_map(embedding: np.ndarray, labels: np.ndarray, classes: list[str], *,
             x=emb[m, 0], y=emb[m, 1], mode="markers", name=str(name),
             marker=dict(size=7, color=CLASS_COLORS[k % 10], line=dict(width=0)),
             customdata=idx[m],
-            hovertemplate=f"image %{{customdata}}<br>label {name}<extra></extra>",
-            selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1))))
-    if flagged is not None and np.any(flagged):
-        f = np.asarray(flagged, bool)
-        fig.add_trace(go.Scattergl(
-            x=emb[f, 0], y=emb[f, 1], mode="markers", name="flagged", customdata=idx[f],
-            marker=dict(size=11, color="rgba(0,0,0,0)", line=dict(width=2, color="#d62728")),
-            hovertemplate="flagged image %{customdata}<extra></extra>",
-            unselected=dict(marker=dict(opacity=1))))
-    if far_xy is not None and len(far_xy):
-        fig.add_trace(go.Scattergl(
-            x=far_xy[:, 0], y=far_xy[:, 1], mode="markers", name="no data nearby",
-            marker=dict(size=3, color="#dadada"), hoverinfo="skip",
-            selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1))))
-    if path_xy is not None and len(path_xy):
-        fig.add_trace(go.Scatter(
-            x=path_xy[:, 0], y=path_xy[:, 1], mode="lines+markers", name="path",
-            line=dict(color="black", width=2), marker=dict(size=5, color="black"),
-            hoverinfo="skip", unselected=_KEEP))
-    sel = (selected, emb[selected]) if selected is not None and 0 <= selected < len(emb) else None
-    fig.add_traces(pick_markers(sel, clicked_xy))
+            hovertemplate=f"image %{{customdata}}<br>label {name}<extra></extra>"))
     xt, yt = AXIS_TITLES.get(method, ("1", "2"))
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=10, b=10), clickmode="event+select",
-        dragmode="pan", hovermode="closest", legend=dict(title="class", itemsizing="constant"),
+        height=height, margin=dict(l=10, r=10, t=10, b=10), dragmode="pan",
+        hovermode="closest", legend=dict(title="class", itemsizing="constant"),
         xaxis=dict(title=xt, zeroline=False), yaxis=dict(title=yt, zeroline=False),
         plot_bgcolor="white")
     fig.update_xaxes(showgrid=True, gridcolor="#eee")
     fig.update_yaxes(showgrid=True, gridcolor="#eee")
     return fig
-
-
-def pick_markers(selected: tuple[int, np.ndarray] | None = None,
-                 clicked_xy: tuple[float, float] | None = None) -> list[go.Scatter]:
-    """The marks of a pick on a latent map: a black ring on the selected image and a black
-    cross on a clicked empty location (used by :func:`latent_map`; pages that cache the rest
-    of the map add them per click).
-
-    Parameters
-    ----------
-    selected : (int, ndarray of shape (2,)), optional
-        Row index of the selected image and its map position.
-    clicked_xy : (float, float), optional
-    """
-    out = []
-    if selected is not None:
-        i, xy = selected
-        out.append(go.Scatter(
-            x=[xy[0]], y=[xy[1]], mode="markers", name="selected",
-            marker=dict(size=18, symbol="circle-open", color="black", line=dict(width=3)),
-            hoverinfo="skip", customdata=[i], unselected=_KEEP))
-    if clicked_xy is not None:
-        out.append(go.Scatter(
-            x=[clicked_xy[0]], y=[clicked_xy[1]], mode="markers", name="clicked",
-            marker=dict(size=16, symbol="x-thin-open", color="black", line=dict(width=3)),
-            hoverinfo="skip", customdata=[GRID_CUSTOMDATA], unselected=_KEEP))
-    return out
 
 
 def frames_animation(frames: np.ndarray, *, size: int = 196, ms: int = 120) -> go.Figure:
@@ -163,16 +91,6 @@ def frames_animation(frames: np.ndarray, *, size: int = 196, ms: int = 120) -> g
         btn = fig.layout.updatemenus[0].buttons[0]
         btn.args[1]["frame"]["duration"] = ms
         btn.args[1]["transition"]["duration"] = 0
-    return fig
-
-
-def points_overlay(fig: go.Figure, xy: np.ndarray, *, name: str = "samples",
-                   color: str = "black", symbol: str = "diamond-open") -> go.Figure:
-    """Add extra points (e.g. prior samples placed on the map) on top of a latent map."""
-    fig.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=name,
-                             marker=dict(size=10, color=color, symbol=symbol,
-                                         line=dict(width=2)), hoverinfo="skip",
-                             unselected=_KEEP))
     return fig
 
 

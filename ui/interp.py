@@ -9,8 +9,8 @@ from aecore.checkpoints import CheckpointInfo
 
 from . import cache, figures, images, latentmap, links, present, shell, state, text
 
-A, B = "interp.a", "interp.b"  # test-image indices of the two ends
-TARGET = "interp.target"  # which end the next click on the map sets
+A, B = state.INTERP_A, state.INTERP_B  # test-image indices of the two ends
+TARGET = state.INTERP_TARGET  # which end the next click on the map sets
 CHART = "interp.chart"
 
 
@@ -65,10 +65,12 @@ def interpolation_view(info: CheckpointInfo, method: str) -> None:
     with left:
         _ends_controls(test)
         c1, c2 = st.columns(2)
-        how = c1.radio("Interpolation", ["lerp", "slerp"], horizontal=True, key="interp.method",
+        how = c1.radio("Interpolation", ["lerp", "slerp"], horizontal=True,
+                       key=state.INTERP_METHOD,
                        help="lerp: straight line. slerp: along a great circle, keeping the "
                             "norm typical of a Gaussian prior.")
-        steps = c2.slider("Steps", 5, 60, 12, key="interp.steps")
+        k = state.INTERP_STEPS
+        steps = c2.slider("Steps", k.lo, k.hi, k.default, key=k)
     a, b = int(st.session_state[A]), int(st.session_state[B])
     z, frames = path_frames(model, atlas.codes[a], atlas.codes[b], steps, how)
     path_xy, exact = atlas.project(z)
@@ -106,7 +108,7 @@ def _second_model(info, test, a, b, steps, how) -> None:
     labels = {str(i.path): i for i in others}
     pick = st.selectbox("Compare the same pair with another model", ["—"] + list(labels),
                         format_func=lambda p: p if p == "—" else shell.model_label(labels[p]),
-                        key="interp.other")
+                        key=state.INTERP_OTHER)
     if pick == "—":
         return
     cols = st.columns(2)

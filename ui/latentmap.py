@@ -29,9 +29,10 @@ from aecore.data import Dataset
 from aecore.export import decoder_program
 from aecore.models.base import Autoencoder
 
-from . import blob, figures
+from . import blob, figures, text
 
-__all__ = ["show", "clean_pin", "decoder_blob_bytes", "map_blob_bytes", "INVERSE_KIND"]
+__all__ = ["show", "clean_pin", "extent", "decoder_blob_bytes", "map_blob_bytes",
+           "inverse_kind"]
 
 WEB = Path(__file__).parent / "web"
 SENT = "lmap.sent"  # ids of the blobs this browser session already holds
@@ -40,13 +41,18 @@ SENT = "lmap.sent"  # ids of the blobs this browser session already holds
 # the map element itself only holds ui/web/stub.js and small JSON
 _LIB = "\n".join((WEB / f).read_text() for f in ("decoder.js", "latentmap.js"))
 _CSS = (WEB / "latentmap.css").read_text()
+# the CSS is set first: the library mounts maps that waited for it as soon as it loads
 _CARRIER = st.components.v2.component(
-    "latentlab_blob", js=f"{_LIB}\nLL.css = {json.dumps(_CSS)};\n{(WEB / 'blob.js').read_text()}")
+    "latentlab_blob",
+    js=f"window.__latentlabCss = {json.dumps(_CSS)};\n{_LIB}\n{(WEB / 'blob.js').read_text()}")
 _MAP = st.components.v2.component("latentlab_map", js=(WEB / "stub.js").read_text())
 
-# how the browser turns a map position into a code, per Atlas.inverse
-INVERSE_KIND = {"exact": "exact", "plane": "plane", "knn": "grid", "approximate": "grid",
-                "snap": "snap"}
+
+
+def inverse_kind(atlas: Atlas) -> str:
+    """How the browser turns a map position into a code, from the projection's capabilities:
+    ``"plane"`` (exact, affine), ``"snap"`` (no inverse) or ``"grid"`` (approximate)."""
+    return "plane" if atlas.inverse_is_exact else "snap" if atlas.snaps else "grid"
 
 
 def decoder_blob_bytes(model: Autoencoder, checkpoint_id: str) -> bytes:
@@ -65,12 +71,12 @@ def map_blob_bytes(atlas: Atlas, test: Dataset, map_id: str) -> bytes:
     interpolated bilinearly) or the points' codes (N, latent_dim; t-SNE snaps to them)."""
     n = atlas.grid_n
     g = atlas.grid_xy
-    kind = INVERSE_KIND[atlas.inverse]
+    kind = inverse_kind(atlas)
     labels = test.y.numpy().astype(np.int32)
     arrays = {"xy": atlas.embedding.astype(np.float32), "labels": labels,
               "far": atlas.far_nodes().astype(np.uint8)}
     if kind == "plane":
-        arrays["plane"] = np.stack(atlas._plane()).astype(np.float32)
+        arrays["plane"] = np.asarray(atlas.plane, np.float32)  # origin, u, v
     elif kind == "grid":
         arrays["grid"] = atlas.grid_codes.astype(np.float32)
     elif kind == "snap":
@@ -79,6 +85,7 @@ def map_blob_bytes(atlas: Atlas, test: Dataset, map_id: str) -> bytes:
     header = {"id": map_id, "kind": "map", "classes": [str(c) for c in test.classes],
               "present": present, "axes": list(figures.AXIS_TITLES.get(atlas.method, ("1", "2"))),
               "inverse": kind, "latent_dim": int(atlas.codes.shape[1]),
+              "note": text.POINTER_NOTES[atlas.method],
               "grid": {"n": n, "x0": float(g[0, 0]), "x1": float(g[n - 1, 0]),
                        "y0": float(g[-1, 1]), "y1": float(g[0, 1])}}
     return blob.pack(header, arrays)

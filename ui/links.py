@@ -54,6 +54,14 @@ def _float(lo: float, hi: float) -> Callable[[str], float]:
     return parse
 
 
+def _in(key: state.Key) -> Callable[[str], float]:
+    """Parser of a numeric key: an int or a float (by the type of its range) in the key's
+    declared [lo, hi]."""
+    if isinstance(key.lo, int) and isinstance(key.hi, int):
+        return _int(key.lo, key.hi)
+    return _float(key.lo, key.hi)
+
+
 def _choice(options) -> Callable[[str], str]:
     options = list(options)
 
@@ -115,41 +123,46 @@ def _num(v) -> str:
 
 @dataclass(frozen=True)
 class Param:
-    """One URL parameter: its name, the session key it fills, how to parse and print it, and
-    the pages (titles given to ``page_setup``) where it belongs (``None``: every page)."""
+    """One URL parameter: the session key it fills (whose declaration gives the parameter's
+    name, :attr:`ui.state.Key.url`), how to parse and print it, and the pages (titles given
+    to ``page_setup``) where it belongs (``None``: every page)."""
 
-    name: str
-    key: str
+    key: state.Key
     parse: Callable[[str], object]
     fmt: Callable[[object], str] = _num
     pages: tuple[str, ...] | None = None
     skip: object = None  # a value not worth writing (the default)
 
+    @property
+    def name(self) -> str:
+        """The URL parameter's name."""
+        return self.key.url
+
 
 _SIDEBAR_PAGES = ("Latent map", "Interpolate", "Sample the prior", "Anomalies", "AE vs PCA",
                   "AE vs VAE", "Denoising", "Train", "Classroom")
 PARAMS: tuple[Param, ...] = (
-    Param("presenter", state.PRESENTER, _bool, lambda v: "1" if v else "0", skip=False),
-    Param("hide", state.HIDE, _hide, ",".join, skip=()),
-    Param("dataset", state.DATASET, _choice(DATASETS), str, _SIDEBAR_PAGES),
-    Param("model", state.MODEL_NAME, _model_name, str, _SIDEBAR_PAGES),
-    Param("proj", state.PROJECTION, _choice(PROJECTORS), str, _SIDEBAR_PAGES),
-    Param("pick", state.MAP_PICK, parse_pick, format_pick, ("Latent map",)),
-    Param("a", "interp.a", _int(0, 10**7), pages=("Interpolate",)),
-    Param("b", "interp.b", _int(0, 10**7), pages=("Interpolate",)),
-    Param("path", "interp.method", _choice(("lerp", "slerp")), str, ("Interpolate",)),
-    Param("steps", "interp.steps", _int(5, 60), pages=("Interpolate",)),
-    Param("n", "prior.n", _int(4, 64), pages=("Sample the prior",)),
-    Param("temp", "prior.temperature", _float(0.1, 3.0), pages=("Sample the prior",)),
-    Param("seed", "prior.seed", _int(0, 10**9), pages=("Sample the prior",)),
-    Param("beta", "cmp.beta", _float(0.0, 100.0), pages=("AE vs VAE",)),
-    Param("img", "cmp.pick", _int(0, 10**7), pages=("AE vs VAE",)),
-    Param("thr", "anom.threshold", _float(-1e9, 1e9), pages=("Anomalies",)),
-    Param("img", "den.index", _int(0, 10**7), pages=("Denoising",)),
-    Param("noise", "den.kind", _choice(NOISE_KINDS), str, ("Denoising",)),
-    Param("level", "den.level", _float(0.0, 0.8), pages=("Denoising",)),
-    Param("latent", "train.latent", _int(2, 128), pages=("Train",)),
-    Param("beta", "train.beta", _float(0.0, 8.0), pages=("Train",)),
+    Param(state.PRESENTER, _bool, lambda v: "1" if v else "0", skip=False),
+    Param(state.HIDE, _hide, ",".join, skip=()),
+    Param(state.DATASET, _choice(DATASETS), str, _SIDEBAR_PAGES),
+    Param(state.MODEL_NAME, _model_name, str, _SIDEBAR_PAGES),
+    Param(state.PROJECTION, _choice(PROJECTORS), str, _SIDEBAR_PAGES),
+    Param(state.MAP_PICK, parse_pick, format_pick, ("Latent map",)),
+    Param(state.INTERP_A, _in(state.INTERP_A), pages=("Interpolate",)),
+    Param(state.INTERP_B, _in(state.INTERP_B), pages=("Interpolate",)),
+    Param(state.INTERP_METHOD, _choice(("lerp", "slerp")), str, ("Interpolate",)),
+    Param(state.INTERP_STEPS, _in(state.INTERP_STEPS), pages=("Interpolate",)),
+    Param(state.PRIOR_N, _in(state.PRIOR_N), pages=("Sample the prior",)),
+    Param(state.PRIOR_TEMPERATURE, _in(state.PRIOR_TEMPERATURE), pages=("Sample the prior",)),
+    Param(state.PRIOR_SEED, _in(state.PRIOR_SEED), pages=("Sample the prior",)),
+    Param(state.CMP_BETA, _in(state.CMP_BETA), pages=("AE vs VAE",)),
+    Param(state.CMP_PICK, _in(state.CMP_PICK), pages=("AE vs VAE",)),
+    Param(state.ANOM_THRESHOLD, _in(state.ANOM_THRESHOLD), pages=("Anomalies",)),
+    Param(state.DEN_INDEX, _in(state.DEN_INDEX), pages=("Denoising",)),
+    Param(state.DEN_KIND, _choice(NOISE_KINDS), str, ("Denoising",)),
+    Param(state.DEN_LEVEL, _in(state.DEN_LEVEL), pages=("Denoising",)),
+    Param(state.TRAIN_LATENT, _in(state.TRAIN_LATENT), pages=("Train",)),
+    Param(state.TRAIN_BETA, _in(state.TRAIN_BETA), pages=("Train",)),
 )
 # parameters other modules read themselves (kept in the address, never reported as unknown)
 FOREIGN = ("join",)
@@ -255,14 +268,15 @@ LESSONS: tuple[Lesson, ...] = (
            {"dataset": "digits", "beta": "4"},
            "The AE and the VAE side by side, then the β slider set to 4: the KL term wins and "
            "the codes collapse onto the prior.",
-           {"cmp.beta": 4.0}),
+           {state.CMP_BETA: 4.0}),
     Lesson("Denoising", "pages/7_Denoising.py",
            {"noise": "gaussian", "level": "0.5", "img": "12"},
            "Heavy Gaussian noise: the plain AE copies the noise, the denoising AE removes it.",
-           {"den.kind": "gaussian", "den.level": 0.5, "den.index": 12}),
+           {state.DEN_KIND: "gaussian", state.DEN_LEVEL: 0.5, state.DEN_INDEX: 12}),
     Lesson("Morph a 3 into an 8 (slerp)", "pages/2_Interpolate.py",
            {"dataset": "digits", "model": "digits_vae_z2", "a": "2", "b": "7",
             "path": "slerp", "steps": "16"},
            "Walk the VAE's latent space from one test image to another and watch each frame.",
-           {"interp.a": 2, "interp.b": 7, "interp.method": "slerp", "interp.steps": 16}),
+           {state.INTERP_A: 2, state.INTERP_B: 7, state.INTERP_METHOD: "slerp",
+            state.INTERP_STEPS: 16}),
 )

@@ -8,10 +8,10 @@ from aecore import latent
 from aecore.checkpoints import CheckpointInfo
 from aecore.errors import RequestTooLarge
 
-from . import cache, images, latentmap, links, present, text
+from . import cache, images, latentmap, links, present, state, text
 
-SEED = "prior.seed"
-MAX_GRID = 30  # manifold grid edge offered in the UI (aecore refuses above 200)
+SEED = state.PRIOR_SEED
+MAX_GRID = state.PRIOR_GRID.hi  # manifold grid edge offered in the UI (aecore refuses > 200)
 
 
 def _resample() -> None:
@@ -27,11 +27,12 @@ def samples_view(info: CheckpointInfo, method: str) -> None:
     test = cache.model_splits(info)[1]
     st.session_state.setdefault(SEED, 0)
     c1, c2, c3, c4 = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
-    n = c1.slider("Samples", 4, 64, 32, step=4, key="prior.n")
-    temp = c2.slider("Temperature", 0.1, 3.0, 1.0, step=0.1, key="prior.temperature",
+    kn, kt = state.PRIOR_N, state.PRIOR_TEMPERATURE
+    n = c1.slider("Samples", kn.lo, kn.hi, kn.default, step=4, key=kn)
+    temp = c2.slider("Temperature", kt.lo, kt.hi, kt.default, step=0.1, key=kt,
                      help="Scales the standard deviation of the Gaussian the codes are "
                           "drawn from.")
-    c3.number_input("Seed", 0, 10**9, key=SEED)
+    c3.number_input("Seed", SEED.lo, SEED.hi, key=SEED)
     c4.button("Resample", on_click=_resample, icon=":material/refresh:")
     try:
         z, x = latent.sample_prior(model, n, seed=st.session_state[SEED], temperature=temp)
@@ -78,9 +79,8 @@ def manifold_codes(model, atlas, n: int) -> tuple[np.ndarray, str]:
         lo, hi = atlas.codes.min(0), atlas.codes.max(0)
         return latent.grid_2d(lo[0], hi[0], lo[1], hi[1], n), "ae2"
     lo, hi = atlas.embedding.min(0), atlas.embedding.max(0)
-    note = {"knn": "proj_knn", "approximate": "proj_knn", "snap": "proj_snap"}
-    return (atlas.codes_at(latent.grid_2d(lo[0], hi[0], lo[1], hi[1], n)),
-            note.get(atlas.inverse, "proj"))
+    note = ("proj" if atlas.inverse_is_exact else "proj_snap" if atlas.snaps else "proj_knn")
+    return atlas.codes_at(latent.grid_2d(lo[0], hi[0], lo[1], hi[1], n)), note
 
 
 def manifold_view(info: CheckpointInfo, method: str, n: int | None = None) -> None:
@@ -92,7 +92,8 @@ def manifold_view(info: CheckpointInfo, method: str, n: int | None = None) -> No
     model = cache.load_model(str(info.path), info.id)
     atlas = cache.atlas(info, method)
     if n is None:
-        n = st.slider("Grid size (n × n images)", 5, MAX_GRID, 15, key="prior.grid")
+        k = state.PRIOR_GRID
+        n = st.slider("Grid size (n × n images)", k.lo, MAX_GRID, k.default, key=k)
     try:
         z, note = manifold_codes(model, atlas, n)
         x = latent.decode(model, z)

@@ -8,12 +8,10 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from aecore.checkpoints import CheckpointInfo
 from aecore.data import DATASETS
+from aecore.models import MODEL_LABELS
 from aecore.project import PROJECTORS, methods_for
 
 from . import cache, links, present, state, text
-
-MODEL_LABELS = {"ae": "AE", "vae": "VAE", "dae": "Denoising AE", "conv_ae": "Conv AE",
-                "conv_vae": "Conv VAE"}
 
 
 @dataclass
@@ -163,16 +161,17 @@ def _model_card(info: CheckpointInfo) -> None:
 
     c = info.model_config
     m = info.meta.get("metrics", {})
+    layers = build_model(c).layer_sizes()  # [(label, width)], input to output
     st.caption("Encoder (blue) → bottleneck z (red) → decoder (green); bar height grows with "
                "layer width.")
-    st.plotly_chart(figures.model_diagram(build_model(c).layer_sizes(), height=150),
+    st.plotly_chart(figures.model_diagram(layers, height=150),
                     key="side.diagram", config={"displayModeBar": False, "staticPlot": True})
     with st.expander("About this model", expanded=False):
         st.markdown(
             f"**{MODEL_LABELS.get(c.name, c.name)}**, input {c.input_dim} values "
             f"({'×'.join(map(str, c.input_shape[1:]))} pixels), latent z of {c.latent_dim} "
             f"dimensions: **{c.completeness}**.  \n"
-            f"Layers: {' → '.join(f'{n}' for _, n in _layers(c))}  \n"
+            f"Layers: {' → '.join(f'{n}' for _, n in layers)}  \n"
             f"Loss: {c.recon_loss.upper()}" + (f" + β·KL, β = {c.beta:g}" if hasattr(c, "beta")
                                                 else "") + "  \n"
             f"Trained {info.meta.get('epochs', '?')} epochs on {info.dataset} "
@@ -180,10 +179,4 @@ def _model_card(info: CheckpointInfo) -> None:
             f"{info.meta.get('best_epoch', '?')}.  \n"
             f"Test: recon {m.get('test_recon', float('nan')):.2f}, KL "
             f"{m.get('test_kl', float('nan')):.2f}, total {m.get('test_total', float('nan')):.2f}"
-            " (nats per image).")
-
-
-def _layers(c) -> list[tuple[str, int]]:
-    """Layer widths of an MLP config, input to output."""
-    return ([("in", c.input_dim)] + [("h", h) for h in c.hidden] + [("z", c.latent_dim)]
-            + [("h", h) for h in reversed(c.hidden)] + [("out", c.input_dim)])
+            f" ({text.UNITS[c.recon_loss]} per image).")

@@ -1,30 +1,139 @@
-"""Session-state key names and their defaults (one place, so every page agrees).
+"""Every session-state key of the app, declared once: name, default, widget range, URL name.
 
 Keys are namespaced: ``side.*`` for the shared sidebar, ``map.*`` for the latent map page, and
-so on. Widget keys start with ``w.`` and are copied into the persistent key on change, because
-Streamlit forgets a widget's key on pages where that widget is not drawn.
+so on. A :class:`Key` is the key's name (a ``str``, so it indexes ``st.session_state``
+directly) carrying its declaration; widgets take their range and default from it, and
+:mod:`ui.links` takes the URL parameter name and the accepted range from it. Widget keys that
+mirror a persistent key start with ``w.`` (see :func:`sync_widget`), because Streamlit forgets
+a widget's key on pages where that widget is not drawn.
 """
 from __future__ import annotations
 
 import streamlit as st
 
-DATASET = "side.dataset"
-MODEL = "side.model"  # checkpoint path (str)
-PROJECTION = "side.projection"
-MAP_PICK = "map.pick"  # {"kind": "point", "index": i} or {"kind": "grid", "x": x, "y": y}
-MAP_PICK_SEQ = "map.pick_seq"  # counts map clicks (a repeated click on the same spot counts)
-MODEL_NAME = "side.model_name"  # checkpoint name of MODEL (what lesson links carry)
-PRESENTER = "side.presenter"  # presenter mode on/off
-HIDE = "side.hide"  # tuple of hidden controls, from ui.links.HIDEABLE
 
-DEFAULTS: dict[str, object] = {
-    DATASET: "digits",
-    MODEL: None,
-    PROJECTION: None,
-    MAP_PICK: None,
-    PRESENTER: False,
-    HIDE: (),
-}
+class Key(str):
+    """A session-state key name with its declaration (immutable).
+
+    Parameters
+    ----------
+    name : str
+        The key, e.g. ``"train.latent"``.
+    default : object
+        Value of a widget that has none yet (and of :func:`init` for the keys in ``DEFAULTS``).
+    lo, hi : number, optional
+        The widget's range; a lesson link's value must lie in it.
+    url : str, optional
+        Name of the key's parameter in a lesson link (``?latent=16``); None: not in links.
+    """
+
+    def __new__(cls, name: str, default: object = None, *, lo=None, hi=None,
+                url: str | None = None) -> Key:
+        """Create the key ``name`` with its declaration (see the class docstring)."""
+        k = super().__new__(cls, name)
+        object.__setattr__(k, "_decl", (default, lo, hi, url))
+        return k
+
+    def __setattr__(self, attr, value):
+        raise AttributeError("a Key is immutable")
+
+    @property
+    def name(self) -> str:
+        """The key as a plain string."""
+        return str.__str__(self)
+
+    @property
+    def default(self) -> object:
+        """The widget's default value."""
+        return self._decl[0]
+
+    @property
+    def lo(self):
+        """Lower end of the widget's range (None: unbounded)."""
+        return self._decl[1]
+
+    @property
+    def hi(self):
+        """Upper end of the widget's range (None: unbounded)."""
+        return self._decl[2]
+
+    @property
+    def url(self) -> str | None:
+        """URL parameter name in lesson links, or None."""
+        return self._decl[3]
+
+
+# -- the shared sidebar (every page) -----------------------------------------------------------
+DATASET = Key("side.dataset", "digits", url="dataset")
+MODEL = Key("side.model")  # checkpoint path (str)
+MODEL_NAME = Key("side.model_name", url="model")  # checkpoint name of MODEL (links carry it)
+PROJECTION = Key("side.projection", url="proj")
+PRESENTER = Key("side.presenter", False, url="presenter")  # presenter mode on/off
+HIDE = Key("side.hide", (), url="hide")  # tuple of hidden controls, from ui.links.HIDEABLE
+
+# -- Latent map ---------------------------------------------------------------------------------
+MAP_PICK = Key("map.pick", url="pick")  # {"kind": "point", "index": i} or {"kind": "grid", ...}
+MAP_PICK_SEQ = Key("map.pick_seq", 0)  # counts map clicks (a repeated click on one spot counts)
+
+# -- Interpolate --------------------------------------------------------------------------------
+INTERP_A = Key("interp.a", 0, lo=0, hi=10**7, url="a")  # test-image index of end A
+INTERP_B = Key("interp.b", 1, lo=0, hi=10**7, url="b")  # ... of end B
+INTERP_METHOD = Key("interp.method", "lerp", url="path")  # "lerp" or "slerp"
+INTERP_STEPS = Key("interp.steps", 12, lo=5, hi=60, url="steps")
+INTERP_TARGET = Key("interp.target", "A")  # which end the next click on the map sets
+INTERP_OTHER = Key("interp.other")  # path of a second model for the same pair ("—": none)
+
+# -- Sample the prior ---------------------------------------------------------------------------
+PRIOR_N = Key("prior.n", 32, lo=4, hi=64, url="n")
+PRIOR_TEMPERATURE = Key("prior.temperature", 1.0, lo=0.1, hi=3.0, url="temp")
+PRIOR_SEED = Key("prior.seed", 0, lo=0, hi=10**9, url="seed")
+PRIOR_GRID = Key("prior.grid", 15, lo=5, hi=30)  # manifold grid edge (aecore refuses > 200)
+
+# -- AE vs VAE ----------------------------------------------------------------------------------
+CMP_PICK = Key("cmp.pick", 0, lo=0, hi=10**7, url="img")  # test index picked in either map
+CMP_BETA = Key("cmp.beta", 1.0, lo=0.0, hi=100.0, url="beta")  # the beta sweep's slider
+CMP_LEFT, CMP_RIGHT = Key("cmp.left"), Key("cmp.right")  # the two models' paths
+CMP_B = Key("cmp.b")  # the other end of the side-by-side interpolation (default: pick + 1)
+
+# -- Anomalies, Denoising -----------------------------------------------------------------------
+ANOM_THRESHOLD = Key("anom.threshold", lo=-1e9, hi=1e9, url="thr")  # default: 95th percentile
+DEN_INDEX = Key("den.index", 0, lo=0, hi=10**7, url="img")
+DEN_KIND = Key("den.kind", "gaussian", url="noise")
+DEN_LEVEL = Key("den.level", 0.3, lo=0.0, hi=0.8, url="level")
+
+# -- Train --------------------------------------------------------------------------------------
+TRAIN_JOB = Key("train.job_id")  # id of this session's run in the server's registry
+TRAIN_MODEL = Key("train.model", "vae")
+TRAIN_LATENT = Key("train.latent", 2, lo=2, hi=128, url="latent")
+TRAIN_HIDDEN = Key("train.hidden", "256,128")
+TRAIN_CHANNELS = Key("train.channels", "32,64")
+TRAIN_BETA = Key("train.beta", 1.0, lo=0.0, hi=8.0, url="beta")
+TRAIN_ANNEAL_LEN = Key("train.anneal_len", 10, lo=1, hi=50)
+TRAIN_NOISE_LEVEL = Key("train.noise_level", 0.3, lo=0.0, hi=1.0)
+TRAIN_DROPOUT = Key("train.dropout", 0.0, lo=0.0, hi=0.8)
+TRAIN_EPOCHS = Key("train.epochs", 60, lo=1, hi=300)
+TRAIN_SEED = Key("train.seed", 0, lo=0, hi=10**6)
+TRAIN_LOSS = Key("train.loss", "bce")
+TRAIN_ANNEAL = Key("train.anneal", "none")
+TRAIN_NOISE = Key("train.noise", "gaussian")
+TRAIN_WD = Key("train.wd", 0.0)  # weight decay (a select slider: its choices are the range)
+TRAIN_BATCH = Key("train.batch", 64)
+TRAIN_LR = Key("train.lr", 2e-3)
+TRAIN_SPLIT = Key("train.split", True)  # non-digits data: the 8,000 / 2,000 test-set split
+
+# -- Classroom ----------------------------------------------------------------------------------
+CLASS_CODE = Key("class.code")
+CLASS_TOKEN = Key("class.token")  # lecturer's secret (only in the lecturer's session)
+CLASS_ROLE = Key("class.role")  # "lecturer" | "student"
+CLASS_STUDENT = Key("class.student")  # this browser session's anonymous student id
+CLASS_NAME = Key("class.name")  # the student's name (the join form's field is forgotten)
+CLASS_SENT = Key("class.sent_seq")  # MAP_PICK_SEQ of the last click sent to the class
+CLASS_SEEN = Key("class.seen")  # lecturer: the clicks on the current map (list of Click)
+CLASS_LAST = Key("class.last_id")  # lecturer: id of the last click fetched
+CLASS_NEW_MAP = Key("class.new_map")  # lecturer switched model: earlier clicks are another map
+
+DEFAULTS: dict[str, object] = {k: k.default for k in (DATASET, MODEL, PROJECTION, MAP_PICK,
+                                                      PRESENTER, HIDE)}
 
 
 def init() -> None:

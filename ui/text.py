@@ -4,6 +4,8 @@ Each page's text is three to six sentences; formulas are LaTeX strings for ``st.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 HOME = """
 An **autoencoder** squeezes an image through a narrow **bottleneck** and tries to rebuild it.
 The **encoder** maps an image *x* to a short **latent code z**; the **decoder** maps z back to
@@ -60,32 +62,30 @@ FORMULA_ELBO = r"\log p(x) \ge \mathrm{ELBO} = \mathbb{E}_{q(z\mid x)}\big[\log 
 FORMULA_KL = r"\mathrm{KL} = -\tfrac{1}{2}\sum_{j=1}^{d}\big(1 + \log\sigma_j^2 - \mu_j^2 - \sigma_j^2\big)"
 FORMULA_REPARAM = r"z = \mu + \sigma \odot \varepsilon,\qquad \varepsilon \sim \mathcal{N}(0, I)"
 
+# caption under the latent map, per projection method
 INVERSE_NOTES = {
-    "exact": "The map is the 2-D latent space itself, so a click gives z exactly.",
-    "plane": ("PCA inverse: z is exact within the plane of the first two principal components; "
-              "every other component is set to its mean over the test codes."),
-    "approximate": ("UMAP inverse (umap-learn's inverse_transform, computed once for a grid): "
-                    "approximate, and poor far from the data."),
-    "snap": ("t-SNE has no inverse: a click on empty space snaps to the nearest test image's "
+    "identity": "The map is the 2-D latent space itself, so a click gives z exactly.",
+    "pca": ("PCA inverse: z is exact within the plane of the first two principal components; "
+            "every other component is set to its mean over the test codes."),
+    "tsne": ("t-SNE has no inverse: a click on empty space snaps to the nearest test image's "
              "code."),
-    "knn": ("UMAP has no exact inverse: a click decodes the distance-weighted mean of the codes "
+    "umap": ("UMAP has no exact inverse: a click decodes the distance-weighted mean of the codes "
             "of the 10 test images nearest on the map (measured closer to the true codes than "
             "umap-learn's own inverse_transform)."),
 }
 
-# the decoded panel of a click on empty space, per inverse kind ("{i}": snapped image index)
+# the decoded panel of a click on empty space, per projection method ("{i}": snapped image)
 CLICK_NOTES = {
-    "exact": "Exact: on a 2-D latent the map location is the code z.",
-    "plane": ("PCA: exact within the plane of the first two principal components; the other "
-              "components are at their mean, so detail along them is lost."),
-    "approximate": "UMAP inverse: an approximation of the code that would land here.",
-    "knn": ("UMAP inverse: a weighted mean of the codes of the 10 test images nearest to this "
+    "identity": "Exact: on a 2-D latent the map location is the code z.",
+    "pca": ("PCA: exact within the plane of the first two principal components; the other "
+            "components are at their mean, so detail along them is lost."),
+    "umap": ("UMAP inverse: a weighted mean of the codes of the 10 test images nearest to this "
             "spot on the map, an approximation of the code that would land here."),
-    "snap": ("t-SNE has no inverse: this click snapped to the nearest test image on the map "
+    "tsne": ("t-SNE has no inverse: this click snapped to the nearest test image on the map "
              "(image {i}) and decodes its code."),
 }
-FAR_NOTE = ("Grey dots: no test image lies near; clicks there work, but the map says little "
-            "about which code belongs there.")
+FAR_NOTE = ("Shaded cells: no test image lies near; the pointer decodes there too, but the map "
+            "says little about which code belongs there.")
 FAR_CLICK = ("No test image lies near this spot on the map, so the code above is a guess "
              "built from the nearest ones.")
 
@@ -190,28 +190,38 @@ around the origin, so its latent space is **smooth** and can be sampled. The sco
 measures exactly that.
 """
 
-# key -> (label, which is better: "low"/"high", one-line meaning, formula)
+@dataclass(frozen=True)
+class Metric:
+    """How the scoreboard shows one metric of :class:`aecore.metrics.Scoreboard`."""
+
+    label: str
+    better: str  # "low", "high", or "none" (a cost, not a score: no winner)
+    meaning: str  # one plain line
+    formula: str  # LaTeX
+
+
+# scoreboard key -> Metric
 METRICS = {
-    "recon": ("Reconstruction error", "low", "How far x̂ is from x (nats per image).",
-              r"\frac{1}{N}\sum_n \mathrm{BCE}(x_n, \hat x_n)"),
-    "kl": ("KL (nats/image)", "none",
-           "How far the posteriors are from the prior (0 for an AE): a cost, not a score.",
-           FORMULA_KL),
-    "path_ratio": ("Interpolation path ratio", "low",
-                   "Detour of decoded frames along straight latent lines; 1 = perfectly even.",
-                   r"\operatorname{mean}_{pairs} \frac{\sum_k \lVert f_{k+1}-f_k\rVert}{\lVert f_K - f_0\rVert}"),
-    "jump_ratio": ("Interpolation jump ratio", "low",
-                   "Largest step vs mean step along the path; 1 = no sudden jumps.",
-                   r"\operatorname{mean}_{pairs} \frac{\max_k \lVert f_{k+1}-f_k\rVert}{\operatorname{mean}_k \lVert f_{k+1}-f_k\rVert}"),
-    "hole_rate": ("Hole rate", "low",
-                  "Share of random samples that look like no training image.",
-                  r"\frac{1}{S}\sum_s \big[\min_i \lVert \mathrm{dec}(z_s) - x_i\rVert > q_{95}\big],\; z_s \sim p(z)"),
-    "knn_accuracy": ("Latent 5-NN accuracy", "high",
-                     "How well classes separate in z, though labels were never used.",
-                     r"\text{accuracy of a 5-nearest-neighbour classifier on } z"),
-    "trustworthiness": ("Map trustworthiness", "high",
-                        "Whether neighbours on the 2-D map are neighbours in z (k = 10).",
-                        r"T(k) = 1 - \tfrac{2}{nk(2n-3k-1)}\sum_i\sum_{j \in U_k(i)} (r(i,j) - k)"),
+    "recon": Metric("Reconstruction error", "low", "How far x̂ is from x (nats per image).",
+                    r"\frac{1}{N}\sum_n \mathrm{BCE}(x_n, \hat x_n)"),
+    "kl": Metric("KL (nats/image)", "none",
+                 "How far the posteriors are from the prior (0 for an AE): a cost, not a score.",
+                 FORMULA_KL),
+    "path_ratio": Metric("Interpolation path ratio", "low",
+                         "Detour of decoded frames along straight latent lines; 1 = perfectly even.",
+                         r"\operatorname{mean}_{pairs} \frac{\sum_k \lVert f_{k+1}-f_k\rVert}{\lVert f_K - f_0\rVert}"),
+    "jump_ratio": Metric("Interpolation jump ratio", "low",
+                         "Largest step vs mean step along the path; 1 = no sudden jumps.",
+                         r"\operatorname{mean}_{pairs} \frac{\max_k \lVert f_{k+1}-f_k\rVert}{\operatorname{mean}_k \lVert f_{k+1}-f_k\rVert}"),
+    "hole_rate": Metric("Hole rate", "low",
+                        "Share of random samples that look like no training image.",
+                        r"\frac{1}{S}\sum_s \big[\min_i \lVert \mathrm{dec}(z_s) - x_i\rVert > q_{95}\big],\; z_s \sim p(z)"),
+    "knn_accuracy": Metric("Latent 5-NN accuracy", "high",
+                           "How well classes separate in z, though labels were never used.",
+                           r"\text{accuracy of a 5-nearest-neighbour classifier on } z"),
+    "trustworthiness": Metric("Map trustworthiness", "high",
+                              "Whether neighbours on the 2-D map are neighbours in z (k = 10).",
+                              r"T(k) = 1 - \tfrac{2}{nk(2n-3k-1)}\sum_i\sum_{j \in U_k(i)} (r(i,j) - k)"),
 }
 
 BETA_SWEEP = """
@@ -310,3 +320,18 @@ CMP_LINKED = ("Both latents are 2-D, so the maps are the latent spaces themselve
               "clusters and compare the two images.")
 BETA_SCALE = ("Every β is drawn on the same axes, so as β grows you see the codes squeeze "
               "towards the origin; move the pointer to decode any z.")
+
+MAP_START = ("Move the pointer over the map: the image beside it is what the decoder makes at "
+             "that spot, drawn in your browser as you move. Click (or tap, or press Enter) a "
+             "dot to compare that image with its reconstruction, or empty space to pin the "
+             "decoded spot here.")
+NO_HOLES_ON_PROJECTION = (
+    "On a {method} map a spot decodes a code built from the nearest images' codes, so it "
+    "always lies close to training codes: holes in the latent space cannot be seen here. "
+    "Pick a model with a 2-D latent (such as digits_ae_z2) to find them.")
+POINTER_NOTES = {  # under the decoded image beside the in-browser map
+    "identity": "z = (x, y): this map is the latent space itself",
+    "pca": "PCA inverse: exact in the plane; the other components sit at their mean",
+    "umap": "UMAP has no exact inverse: the code is interpolated between codes of nearby images",
+    "tsne": "t-SNE has no inverse: showing the code of the nearest image",
+}

@@ -1,23 +1,32 @@
-"""Train page widgets: the knobs (-> a Recipe) and the live view of a run."""
+"""Train page glue: the knobs (-> a Recipe), this session's run and its live view.
+
+Training runs in a ``spawn`` worker process (:func:`services.jobs.run_job`), never in the
+Streamlit script thread: a thread would share the server's interpreter and slow every other
+user's clicks, and a server shutdown mid-training could crash the process. The page polls the
+job's queue from an ``st.fragment(run_every=...)``. The server-wide table of runs is
+:class:`services.jobs.Registry`, shared by every session (:func:`ui.cache.job_registry`).
+"""
 from __future__ import annotations
 
 import math
 import shlex
+import time
 
 import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from aecore import jobs
-from aecore.__main__ import cli_args
+from aecore.data import image_shape
 from aecore.errors import CheckpointError
-from aecore.losses import ANNEAL_SCHEDULES
-from aecore.models import MODELS
+from aecore.losses import ANNEAL_SCHEDULES, RECON_LOSSES
+from aecore.models import MODEL_LABELS, MODELS
 from aecore.noise import NOISE_KINDS
-from aecore.recipes import Recipe
+from aecore.recipes import Recipe, cli_args, model_config
 from aecore.train import TrainConfig
+from services import jobs
+from services.jobs import Job
 
-from . import figures, images, shell, state, text, training
+from . import cache, figures, images, state, text
 
 LRS = [1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 1e-1, 1.0, 10.0]
 
@@ -27,71 +36,80 @@ def _widths(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.replace(" ", "").split(",") if v)
 
 
+def _slider(label: str, key: state.Key, step=None, **kw):
+    """A slider over ``key``'s declared range, starting at its declared default."""
+    return st.slider(label, key.lo, key.hi, key.default, step, key=key, **kw)
+
+
 def controls() -> Recipe | None:
     """Draw every knob and return the Recipe they describe (None with a message if invalid)."""
-    ds = st.session_state.get(state.DATASET, "digits")
-    shape = (1, 8, 8) if ds == "digits" else (1, 28, 28)
+    ds = st.session_state.get(state.DATASET, state.DATASET.default)
+    shape = image_shape(ds)
     input_dim = math.prod(shape)
     st.markdown(f"Training data: **{ds}** ({shape[1]}×{shape[2]} images); choose another "
                 "dataset in the sidebar.")
     c1, c2, c3 = st.columns(3)
     with c1:
         st.markdown("**Model**")
-        kind = st.selectbox("Model", list(MODELS), format_func=lambda k: shell.MODEL_LABELS[k],
-                            index=1, key="train.model")
-        latent_dim = st.slider("Latent size (bottleneck)", 2, 128, 2, key="train.latent")
+        kinds = list(MODELS)
+        kind = st.selectbox("Model", kinds, format_func=MODEL_LABELS.get,
+                            index=kinds.index(state.TRAIN_MODEL.default), key=state.TRAIN_MODEL)
+        latent_dim = _slider("Latent size (bottleneck)", state.TRAIN_LATENT)
         st.caption(f"Input {input_dim} values → z of {latent_dim}: **"
                    + ("undercomplete" if latent_dim < input_dim else "overcomplete")
                    + "**" + (" (it must compress)" if latent_dim < input_dim else
                              " (it could simply copy the input)"))
-        hidden = st.text_input("Hidden layer widths", "256,128", key="train.hidden",
+        hidden = st.text_input("Hidden layer widths", state.TRAIN_HIDDEN.default,
+                               key=state.TRAIN_HIDDEN,
                                help="Encoder widths, comma-separated; the decoder mirrors them. "
-                                    "Conv models use the first as their dense layer.")
-        conv = kind.startswith("conv")
-        channels = st.text_input("Conv channels", "32,64", key="train.channels", disabled=not conv,
+                                    "Conv models use only the first, as their dense layer.")
+        conv = "channels" in MODELS[kind][0].__dataclass_fields__
+        channels = st.text_input("Conv channels", state.TRAIN_CHANNELS.default,
+                                 key=state.TRAIN_CHANNELS, disabled=not conv,
                                  help="Channels of each stride-2 convolution (each halves the "
                                       "image); the decoder mirrors them.")
-        loss = st.radio("Reconstruction loss", ["bce", "mse"], horizontal=True,
-                        format_func=str.upper, key="train.loss")
+        loss = st.radio("Reconstruction loss", RECON_LOSSES, horizontal=True,
+                        index=RECON_LOSSES.index(state.TRAIN_LOSS.default),
+                        format_func=str.upper, key=state.TRAIN_LOSS)
     with c2:
         st.markdown("**Regularisation**")
         variational = MODELS[kind][1].is_variational
-        beta = st.slider("β (KL weight)", 0.0, 8.0, 1.0, 0.1, key="train.beta",
-                         disabled=not variational, help="β = 1: the ELBO. β > 1: β-VAE.")
-        anneal = st.selectbox("KL annealing", ANNEAL_SCHEDULES, key="train.anneal",
+        denoising = "noise" in MODELS[kind][0].__dataclass_fields__
+        beta = _slider("β (KL weight)", state.TRAIN_BETA, 0.1, disabled=not variational,
+                       help="β = 1: the ELBO. β > 1: β-VAE.")
+        anneal = st.selectbox("KL annealing", ANNEAL_SCHEDULES, key=state.TRAIN_ANNEAL,
+                              index=ANNEAL_SCHEDULES.index(state.TRAIN_ANNEAL.default),
                               disabled=not variational)
-        anneal_len = st.slider("Warm-up / cycle length (epochs)", 1, 50, 10, key="train.anneal_len",
-                               disabled=not variational or anneal == "none")
-        noise = st.selectbox("Input noise (denoising AE)", NOISE_KINDS, key="train.noise",
-                             disabled=kind != "dae")
-        noise_level = st.slider("Noise level", 0.0, 1.0, 0.3, 0.05, key="train.noise_level",
-                                disabled=kind != "dae")
-        dropout = st.slider("Dropout", 0.0, 0.8, 0.0, 0.05, key="train.dropout")
+        anneal_len = _slider("Warm-up / cycle length (epochs)", state.TRAIN_ANNEAL_LEN,
+                             disabled=not variational or anneal == "none")
+        noise = st.selectbox("Input noise (denoising AE)", NOISE_KINDS, key=state.TRAIN_NOISE,
+                             index=NOISE_KINDS.index(state.TRAIN_NOISE.default),
+                             disabled=not denoising)
+        noise_level = _slider("Noise level", state.TRAIN_NOISE_LEVEL, 0.05,
+                              disabled=not denoising)
+        dropout = _slider("Dropout", state.TRAIN_DROPOUT, 0.05)
         weight_decay = st.select_slider("Weight decay", [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1],
-                                        0.0, key="train.wd")
+                                        state.TRAIN_WD.default, key=state.TRAIN_WD)
     with c3:
         st.markdown("**Optimisation**")
-        epochs = st.slider("Epochs", 1, 300, 60, key="train.epochs")
-        batch = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512], 64, key="train.batch")
-        lr = st.select_slider("Learning rate", LRS, 2e-3, key="train.lr",
+        epochs = _slider("Epochs", state.TRAIN_EPOCHS)
+        batch = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512],
+                                 state.TRAIN_BATCH.default, key=state.TRAIN_BATCH)
+        lr = st.select_slider("Learning rate", LRS, state.TRAIN_LR.default, key=state.TRAIN_LR,
                               format_func=lambda v: f"{v:g}")
-        seed = st.number_input("Seed", 0, 10**6, 0, key="train.seed")
+        seed = st.number_input("Seed", state.TRAIN_SEED.lo, state.TRAIN_SEED.hi,
+                               state.TRAIN_SEED.default, key=state.TRAIN_SEED)
         splits = ("train", "test")
         if ds != "digits":
-            if st.toggle("Use the 8,000 / 2,000 split of the test set", True, key="train.split",
+            if st.toggle("Use the 8,000 / 2,000 split of the test set",
+                         state.TRAIN_SPLIT.default, key=state.TRAIN_SPLIT,
                          help="For a folder holding only the official test set."):
                 splits = ("test[:8000]", "test[8000:]")
     try:
-        widths = _widths(hidden)
-        kw = dict(input_shape=shape, latent_dim=latent_dim, hidden=widths, recon_loss=loss,
-                  dropout=dropout)
-        if variational:
-            kw["beta"] = beta
-        if kind == "dae":
-            kw.update(noise=noise, noise_level=noise_level)
-        if conv:
-            kw["channels"] = _widths(channels)
-        cfg = MODELS[kind][0](**kw)
+        cfg = model_config(kind, input_shape=shape, latent_dim=latent_dim,
+                           hidden=_widths(hidden), recon_loss=loss, dropout=dropout,
+                           beta=beta, noise=noise, noise_level=noise_level,
+                           channels=_widths(channels) if conv else None)
         tcfg = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, weight_decay=weight_decay,
                            seed=int(seed), kl_anneal=anneal if variational else "none",
                            warmup_epochs=anneal_len, cycle_epochs=anneal_len)
@@ -102,13 +120,66 @@ def controls() -> Recipe | None:
                   notes="trained in the app")
 
 
+def current_job() -> Job | None:
+    """The job of this browser session (at most one), with its queue drained."""
+    job = cache.job_registry().get(st.session_state.get(state.TRAIN_JOB))
+    if job is not None:
+        job.drain()
+    return job
+
+
+def start(recipe: Recipe) -> str | None:
+    """Start a run for this session; returns an error message instead of raising."""
+    job = current_job()
+    if job is not None and job.active:
+        return "This session is already training a model: stop it or wait for it to finish."
+    try:
+        job = cache.job_registry().start(recipe, replaces=st.session_state.get(state.TRAIN_JOB))
+    except RuntimeError as exc:
+        return str(exc).capitalize() + "."
+    st.session_state[state.TRAIN_JOB] = job.id
+    return None
+
+
+def stop() -> None:
+    """Ask this session's job to stop after its current step (it keeps the best model)."""
+    job = current_job()
+    if job is not None and job.active:
+        job.stop.set()
+        job.stop_requested = True
+
+
+def eta(job: Job) -> tuple[float, str]:
+    """Fraction done in [0, 1] and a progress label with epoch, step and ETA.
+
+    The ETA extrapolates the training time measured by ``fit`` itself (so the seconds spent
+    starting the process and loading data do not inflate it).
+    """
+    total = job.recipe.train.epochs
+    if job.step_log is None and not job.epochs:
+        return 0.0, "Starting the training process and loading the data…"
+    s = job.step_log or {}
+    done_epochs = len(job.epochs)
+    if s and s["epoch"] > done_epochs:
+        frac = (s["epoch"] - 1 + s["step"] / s["steps"]) / total
+        where = f"epoch {s['epoch']}/{total}, step {s['step']}/{s['steps']}"
+        trained = s["elapsed"]
+    else:
+        frac = done_epochs / total
+        where = f"epoch {done_epochs}/{total}, step {job.steps}/{job.steps}"
+        trained = job.epochs[-1]["elapsed"]
+    left = trained * (1 - frac) / frac if frac > 0 else float("nan")
+    tail = f" · about {left:.0f} s left" if np.isfinite(left) else ""
+    return min(1.0, frac), f"{where} · {time.time() - job.started:.0f} s elapsed{tail}"
+
+
 def start_button(recipe: Recipe | None) -> None:
     """The Start button: disabled while settings are invalid or this session's run trains."""
-    job = training.current_job()
+    job = current_job()
     busy = job is not None and job.active
     if st.button("Start training", type="primary", icon=":material/play_arrow:",
                  disabled=recipe is None or busy, key="train.start"):
-        problem = training.start(recipe)
+        problem = start(recipe)
         if problem:
             st.warning(problem, icon=":material/hourglass:")
         else:
@@ -118,7 +189,7 @@ def start_button(recipe: Recipe | None) -> None:
 def live_view() -> None:
     """The session's run: refreshed every second while it trains (a fragment, so only this
     part of the page reruns), then drawn once, with the result and the save form."""
-    job = training.current_job()
+    job = current_job()
     if job is None:
         return
     if job.active:
@@ -136,23 +207,23 @@ def live_view() -> None:
 @st.fragment(run_every=1.0)
 def _live() -> None:
     """Poll the worker: progress bar, Stop, curves and reconstructions."""
-    job = training.current_job()
+    job = current_job()
     if job is None:
         return
     if not job.active:
         st.rerun()  # the whole page: results, save form, and the Start button enabled again
-    frac, label = training.eta(job)
+    frac, label = eta(job)
     st.progress(frac, text=label)
     if job.stop_requested:
         st.info("Stopping after the current step; the best epoch so far is kept.",
                 icon=":material/hourglass:")
     else:
-        st.button("Stop", on_click=training.stop, icon=":material/stop:", key="train.stop",
+        st.button("Stop", on_click=stop, icon=":material/stop:", key="train.stop",
                   help="Stops after the current step and keeps the best epoch so far.")
     _progress(job)
 
 
-def _progress(job: training.Job) -> None:
+def _progress(job: Job) -> None:
     """Loss curves and the fixed test batch with its latest reconstructions."""
     if job.epochs:
         unit = text.UNITS[job.recipe.model.recon_loss] + " per image"
@@ -164,15 +235,15 @@ def _progress(job: training.Job) -> None:
                  width="content")
 
 
-def _finished(job: training.Job) -> None:
+def _finished(job: Job) -> None:
     """Result summary, a first look at the new latent map, and the save form."""
-    m = job.result["metrics"]
+    m = job.result.metrics
     how = "stopped early; keeping" if job.status == "stopped" else "finished; keeping"
-    st.success(f"Training {how} the best epoch ({job.result['best_epoch']}): test loss "
+    st.success(f"Training {how} the best epoch ({job.result.best_epoch}): test loss "
                f"{m['test_total']:.2f} = recon {m['test_recon']:.2f} + KL {m['test_kl']:.2f} "
                f"{text.UNITS[job.recipe.model.recon_loss]} per image, in "
-               f"{job.result['seconds']:.0f} s.", icon=":material/check:")
-    mp = job.result.get("map")
+               f"{job.result.seconds:.0f} s.", icon=":material/check:")
+    mp = job.result.map
     if mp is not None:
         st.markdown(f"**The new model's latent space** ({text.TRAIN_MAP_NOTE[mp['method']]})")
         st.plotly_chart(figures.latent_map(mp["xy"], mp["labels"], mp["classes"],
@@ -196,7 +267,7 @@ def _finished(job: training.Job) -> None:
                              help="Letters, digits, _ . - (up to 64); nothing is overwritten.")
         if st.form_submit_button("Save model", icon=":material/save:"):
             try:
-                path = jobs.publish(job.result["pending"], name)
+                path = jobs.publish(job.result.pending, name)
             except CheckpointError as exc:
                 st.error(str(exc), icon=":material/error:")
             else:

@@ -12,9 +12,9 @@ from .conv import ConvAE, ConvAEConfig, ConvVAE, ConvVAEConfig
 from .dae import DAE, DAEConfig
 from .vae import VAE, VAEConfig
 
-__all__ = ["MODELS", "build_model", "config_from_dict", "Autoencoder", "ModelConfig",
-           "ModelOutput", "LossTerms", "AE", "AEConfig", "VAE", "VAEConfig", "DAE", "DAEConfig",
-           "ConvAE", "ConvAEConfig", "ConvVAE", "ConvVAEConfig"]
+__all__ = ["MODELS", "MODEL_LABELS", "build_model", "config_from_dict", "Autoencoder",
+           "ModelConfig", "ModelOutput", "LossTerms", "AE", "AEConfig", "VAE", "VAEConfig", "DAE",
+           "DAEConfig", "ConvAE", "ConvAEConfig", "ConvVAE", "ConvVAEConfig"]
 
 MODELS: dict[str, tuple[type[ModelConfig], type[Autoencoder]]] = {
     "ae": (AEConfig, AE),
@@ -23,6 +23,9 @@ MODELS: dict[str, tuple[type[ModelConfig], type[Autoencoder]]] = {
     "conv_ae": (ConvAEConfig, ConvAE),
     "conv_vae": (ConvVAEConfig, ConvVAE),
 }
+# human names of the registered models (pickers, model cards)
+MODEL_LABELS: dict[str, str] = {"ae": "AE", "vae": "VAE", "dae": "Denoising AE",
+                                "conv_ae": "Conv AE", "conv_vae": "Conv VAE"}
 
 
 def config_from_dict(d: dict[str, Any]) -> ModelConfig:

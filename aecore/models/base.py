@@ -14,7 +14,7 @@ from .. import losses
 
 __all__ = ["ModelConfig", "ModelOutput", "LossTerms", "Autoencoder"]
 
-MAX_PIXELS = 64 * 64  # inputs larger than this are out of scope for MLP teaching models
+MAX_PIXELS = 64 * 64  # per channel of an RGB image: inputs hold at most 3 * 4096 = 12,288 values
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,8 +39,8 @@ class ModelConfig:
         object.__setattr__(self, "hidden", tuple(int(v) for v in self.hidden))
         c, h, w = self.input_shape if len(self.input_shape) == 3 else (0, 0, 0)
         if len(self.input_shape) != 3 or min(c, h, w) < 1 or c * h * w > MAX_PIXELS * 3:
-            raise ValueError(f"input_shape must be (C, H, W) with at most {MAX_PIXELS} pixels "
-                             f"per channel, got {self.input_shape}")
+            raise ValueError(f"input_shape must be (C, H, W) with at most {MAX_PIXELS * 3} values "
+                             f"in all (C * H * W), got {self.input_shape}")
         if not 2 <= self.latent_dim <= 128:
             raise ValueError(f"latent_dim must be in [2, 128], got {self.latent_dim}")
         if not self.hidden or any(not 1 <= n <= 4096 for n in self.hidden) or len(self.hidden) > 6:

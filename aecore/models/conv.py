@@ -16,11 +16,15 @@ __all__ = ["ConvAEConfig", "ConvAE", "ConvVAEConfig", "ConvVAE"]
 
 @dataclass(frozen=True, kw_only=True)
 class ConvAEConfig(ModelConfig):
-    """Config of the convolutional AE; ``hidden[0]`` is the width of the dense layer."""
+    """Config of the convolutional AE.
+
+    ``hidden[0]`` is the width of the one dense layer between the convolutions and z; further
+    widths are accepted but not used (so the MLP widths of the Train page fit a conv model too).
+    """
 
     name: ClassVar[str] = "conv_ae"
     input_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W)
-    hidden: tuple[int, ...] = (256,)  # width of the dense layer between convs and z
+    hidden: tuple[int, ...] = (256,)  # hidden[0]: width of the dense layer; the rest unused
     channels: tuple[int, ...] = (32, 64)  # conv channels; each layer halves H and W
 
     def __post_init__(self) -> None:

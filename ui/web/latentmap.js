@@ -361,12 +361,10 @@ class LatentMap {
   codeAt(x, y) {
     const m = this.meta, A = this.mapBlob.arrays, k = m.latent_dim;
     const z = this.zbuf && this.zbuf.length === k ? this.zbuf : (this.zbuf = new Float64Array(k));
-    let note = "", snapped = -1;
-    if (m.inverse === "exact") { z[0] = x; z[1] = y; note = "z = (x, y): this map is the latent space itself"; }
-    else if (m.inverse === "plane") {
-      const P = A.plane;  // rows: mean code, first and second principal axis
+    let note = m.note, snapped = -1;
+    if (m.inverse === "plane") {  // exact: z = origin + x u + y v (identity: unit axes)
+      const P = A.plane;
       for (let j = 0; j < k; j++) z[j] = P[j] + x * P[k + j] + y * P[2 * k + j];
-      note = "PCA inverse: exact in the plane; the other components sit at their mean";
     } else if (m.inverse === "grid") {  // bilinear between the 4 grid nodes around (x, y)
       const g = m.grid, n = g.n, G = A.grid;
       const fx = Math.min(Math.max((x - g.x0) / (g.x1 - g.x0) * (n - 1), 0), n - 1);
@@ -377,12 +375,11 @@ class LatentMap {
       for (let j = 0; j < k; j++) {
         z[j] = (1 - ty) * ((1 - tx) * G[i00 + j] + tx * G[i01 + j]) + ty * ((1 - tx) * G[i10 + j] + tx * G[i11 + j]);
       }
-      note = "UMAP has no exact inverse: the code is interpolated between codes of nearby points";
-    } else {  // snap: t-SNE has no inverse at all
+    } else {  // snap: no inverse at all
       snapped = this.nearest(this.px(x), this.py(y), Infinity, true);
       const C = A.codes;
       for (let j = 0; j < k; j++) z[j] = C[snapped * k + j];
-      note = `t-SNE has no inverse: showing the code of the nearest image (${snapped})`;
+      note = `${m.note} (${snapped})`;
     }
     return {z, note, snapped};
   }
@@ -418,8 +415,8 @@ class LatentMap {
     this.imgCap.textContent = note + (this.farAt(x, y) && !pathHit ? ". No test image lies near this spot." : "");
     this.showZ(z);
     if (ev) LL.lat.length < 5000 && LL.lat.push(performance.now() - ev.timeStamp);
-    if (this.data.link && this.meta.inverse === "exact") {
-      LL.bus.dispatchEvent(new CustomEvent("link", {detail: {group: this.data.link, src: this, x, y}}));
+    if (this.data.link) {
+      LL.bus.dispatchEvent(new CustomEvent("link", {detail: {group: this.data.link, src: this, z: Array.from(z)}}));
     }
   }
 
@@ -441,14 +438,24 @@ class LatentMap {
   }
 
   linkedMove(e) {
-    if (e.src === this || !this.meta || e.group !== this.data.link || this.meta.inverse !== "exact") return;
-    if (e.x === null) { this.linked = null; this.drawOver(); return; }
-    this.linked = {x: e.x, y: e.y};
-    const {z} = this.codeAt(e.x, e.y);
+    if (e.src === this || !this.meta || e.group !== this.data.link) return;
+    if (!e.z || e.z.length !== this.meta.latent_dim) { this.linked = null; this.drawOver(); return; }
+    const z = Float64Array.from(e.z);
+    this.linked = this.placeCode(z);
     this.drawImage(this.decoder.decode(z));
     this.imgCap.textContent = "the same z as under the pointer on the other map";
     this.showZ(z);
     this.drawOver();
+  }
+
+  // map position of a code: exact for a 2-D latent on a plane map (solve x u + y v = z - o)
+  placeCode(z) {
+    const m = this.meta, P = this.mapBlob.arrays.plane;
+    if (m.inverse !== "plane" || m.latent_dim !== 2) return null;
+    const a = P[2], b = P[4], c = P[3], d = P[5], det = a * d - b * c;
+    if (Math.abs(det) < 1e-12) return null;
+    const r0 = z[0] - P[0], r1 = z[1] - P[1];
+    return {x: (r0 * d - b * r1) / det, y: (a * r1 - c * r0) / det};
   }
 
   // nearest spot on the interpolation path within 14 px: the code there, lerped between frames
@@ -490,7 +497,7 @@ class LatentMap {
   leave() {
     this.pointer = null; this.tip.style.display = "none"; this.drawOver();
     if (this.meta) this.decodeRest();
-    if (this.data.link) LL.bus.dispatchEvent(new CustomEvent("link", {detail: {group: this.data.link, src: this, x: null}}));
+    if (this.data.link) LL.bus.dispatchEvent(new CustomEvent("link", {detail: {group: this.data.link, src: this, z: null}}));
   }
 
   pin(X, Y, touch) {
@@ -567,7 +574,7 @@ LL.mount = function (component) {
   let root = parentElement.querySelector(".ll-root-host");
   if (!root) {
     const style = document.createElement("style");
-    style.textContent = LL.css || "";
+    style.textContent = window.__latentlabCss || "";
     parentElement.appendChild(style);
     root = document.createElement("div");
     root.className = "ll-root-host";

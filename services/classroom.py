@@ -21,7 +21,6 @@ import hmac
 import json
 import math
 import numbers
-import os
 import re
 import secrets
 import sqlite3
@@ -34,9 +33,10 @@ from typing import Any
 
 from .errors import (BadClick, ClassExpired, ClassFull, ClassNotFound, ClassroomError, NotLecturer,
                      RateLimited)
+from .paths import state_dir
 
 __all__ = ["CODE_ALPHABET", "CODE_LEN", "SCHEMA_VERSION", "Limits", "ClassInfo", "Click",
-           "ClassStore", "state_dir", "default_db", "normalize_code"]
+           "ClassStore", "default_db", "normalize_code"]
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I: easy to read off a projector
 CODE_LEN = 5  # 32**5 = 33.5 million codes
@@ -48,7 +48,6 @@ MAX_INDEX = 10**7  # test-image index of a "point" click is < this
 WINDOW_S = 60.0  # the per-minute rate-limit window
 _STUDENT_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CODE_SET = frozenset(CODE_ALPHABET)
-_ROOT = Path(__file__).resolve().parents[1]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS classes (
@@ -74,15 +73,8 @@ CREATE INDEX IF NOT EXISTS clicks_by_student ON clicks (code, student, t);
 """
 
 
-def state_dir() -> Path:
-    """Folder for server state: ``$LATENTLAB_STATE_DIR`` or ``<repo>/.state`` (created)."""
-    d = Path(os.environ.get("LATENTLAB_STATE_DIR") or _ROOT / ".state")
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
 def default_db() -> Path:
-    """The class database: ``state_dir() / "classroom.sqlite3"``."""
+    """The class database: ``services.paths.state_dir() / "classroom.sqlite3"``."""
     return state_dir() / "classroom.sqlite3"
 
 
@@ -181,12 +173,6 @@ class Click:
     x: float
     y: float
     index: int
-
-    def pick(self) -> dict[str, Any]:
-        """What was picked: ``{"kind": "point", "index": i}`` or ``{"kind": "grid", "x", "y"}``."""
-        if self.kind == "point":
-            return {"kind": "point", "index": self.index}
-        return {"kind": "grid", "x": self.x, "y": self.y}
 
 
 def _hash_token(token: str) -> str:
@@ -405,11 +391,6 @@ class ClassStore:
             self._check_token(row, token)
             conn.execute("DELETE FROM clicks WHERE code = ?", (code,))
             conn.execute("DELETE FROM classes WHERE code = ?", (code,))
-
-    def purge_expired(self) -> int:
-        """Delete every expired class and its clicks; returns the number of classes removed."""
-        with self._tx(write=True) as conn:
-            return self._purge(conn, self._clock())
 
     # -- everyone ---------------------------------------------------------------------------
 
