@@ -1,14 +1,16 @@
-"""Server-side time from a click on the latent map to the finished decoded panel.
+"""Server-side time from a pin on the latent map to the finished panel beside it.
 
 Prints numbers; asserts nothing. Target (issue 4): median under 35 ms at 10,000 points.
+What the student sees in the browser (pointer decoding, pin -> panel) is measured by
+``bench/pointer_latency.py``.
 
-What is timed, per click: the chart's ``on_select`` callback (event -> our pick), then the body
-of the ``@st.fragment`` that Streamlit reruns (``ui.mapview.render``): the figure with the
-pick's marks handed to ``st.plotly_chart`` (its validation and JSON encoding included), and the
-panel (decode or reconstruct, nearest training code, PNG encoding of the images, the
-reconstruction error). Streamlit runs in bare mode here, so the elements are built and
-serialised exactly as on a server, but not sent; the websocket and the browser's drawing are
-not included. Clicks alternate between a random data point and a random click-grid node.
+What is timed, per pin: what the map's trigger callback does (``ui.latentmap.clean_pin`` and
+the pick stored), then the body of the ``@st.fragment`` that Streamlit reruns
+(``ui.mapview.render``): the map element's small JSON (the blobs went once, before), and the
+panel (decode or reconstruct, nearest training code, image encoding, the reconstruction
+error). Streamlit runs in bare mode here, so the elements are built and serialised exactly as
+on a server, but not sent; the websocket and the browser's drawing are not included. Pins
+alternate between a random data point and a random grid node.
 
 The fragment also fetches the model, data, map and errors from ``ui.cache`` (cache hits after
 the first click); that part is timed separately, on a shipped model's stored map, in the last
@@ -33,7 +35,6 @@ import logging
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -45,7 +46,7 @@ import streamlit as st  # noqa: E402
 from aecore import checkpoints, latent  # noqa: E402
 from aecore.atlas import build_atlas, load_atlas, save_atlas  # noqa: E402
 from aecore.data import Dataset, load_dataset  # noqa: E402
-from ui import cache, mapview, state, text  # noqa: E402
+from ui import cache, latentmap, mapview, state, text  # noqa: E402
 
 CACHE = ROOT / ".cache" / "bench"
 MODEL_FOR = {"identity": "mnist_vae_z2", "pca": "mnist_vae_z16", "umap": "mnist_vae_z16",
@@ -69,18 +70,19 @@ def map_data(method: str, n: int, mnist: Dataset, model_name: str | None = None
                             cid, grid_n=cache.GRID_N)
         save_atlas(atlas, path)
         print(f"  (fitted the {method} map of {n} codes in {time.perf_counter() - t0:.1f} s)")
-    return mapview.MapData(key=f"{cid}:{method}", method=method, model=model, atlas=atlas,
+    return mapview.MapData(key=f"{cid}:{method}", checkpoint_id=cid, method=method,
+                           model=model, atlas=atlas,
                            train=train, test=test,
                            errors=latent.reconstruction_errors(model, test.x),
                            unit=text.UNITS[model.config.recon_loss])
 
 
-def _click(md, point: dict) -> float:
-    """One click: the on_select callback, then the fragment body. Seconds."""
-    st.session_state[mapview.CHART_KEY] = SimpleNamespace(
-        selection=SimpleNamespace(points=[point]))
+def _click(md, pin: dict) -> float:
+    """One pin, as the map's trigger callback handles it (validation, the pick stored), then
+    the fragment body. Seconds."""
     t0 = time.perf_counter()
-    mapview.on_map_select()
+    pick = latentmap.clean_pin(pin, len(md.test), latentmap.extent(md.atlas))
+    mapview._store_pin(pick)
     mapview.render(md)
     return time.perf_counter() - t0
 
@@ -103,17 +105,16 @@ def main() -> None:
             md = map_data(method, n, mnist)
             rng = np.random.default_rng(0)
             st.session_state[state.MAP_PICK] = None
-            first = _click(md, {"x": 0.0, "y": 0.0, "customdata": 0})  # builds the base figure
+            first = _click(md, {"kind": "point", "index": 0})  # sends the blobs once
             dots, empties = [], []
             for k in range(args.clicks):
                 if k % 2 == 0:
                     i = int(rng.integers(n))
-                    xy = md.atlas.embedding[i]
-                    dots.append(_click(md, {"x": xy[0], "y": xy[1], "customdata": i}))
+                    dots.append(_click(md, {"kind": "point", "index": i}))
                 else:
                     node = int(rng.integers(len(md.atlas.grid_xy)))
                     gx, gy = md.atlas.grid_xy[node]
-                    empties.append(_click(md, {"x": gx, "y": gy, "customdata": -1}))
+                    empties.append(_click(md, {"kind": "grid", "x": float(gx), "y": float(gy)}))
             both = np.array(dots + empties) * 1e3
             print(f"{n:>7} {method:>9} {first * 1e3:8.1f} {np.median(both):7.1f} "
                   f"{np.percentile(both, 95):7.1f} {np.median(dots) * 1e3:8.1f} "

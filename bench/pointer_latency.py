@@ -88,13 +88,15 @@ def measure(browser, url: str, moves: int, pins: int) -> dict:
     page.wait_for_timeout(1500)
     first = page.evaluate("window.__latentlab.firstDraw.slice(-1)[0]")
     # in-page: synthetic pointer moves along a sweep of the plot
-    in_page = page.evaluate("""(k) => { const m = """ + MAP + """, r = m.over.getBoundingClientRect();
+    in_page = page.evaluate("""(k) => {
+      const m = """ + MAP + """, r = m.over.getBoundingClientRect(), b = m.box;
       const LL = window.__latentlab; LL.lat.length = 0;
       for (let i = 0; i < k; i++) {
-        const f = (i % 100) / 100;
-        m.over.dispatchEvent(new PointerEvent('pointermove', {bubbles: true, pointerType: 'mouse',
-          clientX: r.left + m.box.L + f * (r.width - m.box.L - m.box.R),
-          clientY: r.top + m.box.T + (0.2 + 0.6 * ((i * 37) % 100) / 100) * (r.height - m.box.T - m.box.B)}));
+        const f = (i % 100) / 100, g = 0.2 + 0.6 * ((i * 37) % 100) / 100;
+        m.over.dispatchEvent(new PointerEvent('pointermove', {
+          bubbles: true, pointerType: 'mouse',
+          clientX: r.left + b.L + f * (r.width - b.L - b.R),
+          clientY: r.top + b.T + g * (r.height - b.T - b.B)}));
       }
       return LL.lat.slice(); }""", moves)
     # real input: the browser's own mouse events
@@ -112,7 +114,8 @@ def measure(browser, url: str, moves: int, pins: int) -> dict:
     for k in range(pins):
         if k % 2 == 0:
             i = int(rng.integers(m["n"]))
-            xy = page.evaluate(f"(() => {{ const m = {MAP}; return [m.xy[2*{i}], m.xy[2*{i}+1]]; }})()")
+            xy = page.evaluate(f"(() => {{ const m = {MAP}; "
+                               f"return [m.xy[2*{i}], m.xy[2*{i}+1]]; }})()")
             expect = f"Image {i} "
         else:
             g = m["g"]

@@ -142,19 +142,18 @@ def click_fragment(sizes, clicks: int) -> dict:
     mnist = load_dataset("mnist", "test")
     out = {}
     for n in sizes:
-        md = cl._map_data("identity", n, mnist)
+        md = cl.map_data("identity", n, mnist)
         rng = np.random.default_rng(0)
         st.session_state[state.MAP_PICK] = None
-        cl._click(md, {"x": 0.0, "y": 0.0, "customdata": 0})  # builds the base figure
+        cl._click(md, {"kind": "point", "index": 0})  # sends the blobs once
         times = []
         for k in range(clicks):
             if k % 2 == 0:
                 i = int(rng.integers(n))
-                x, y = md.atlas.embedding[i]
-                times.append(cl._click(md, {"x": x, "y": y, "customdata": i}))
+                times.append(cl._click(md, {"kind": "point", "index": i}))
             else:
                 gx, gy = md.atlas.grid_xy[int(rng.integers(len(md.atlas.grid_xy)))]
-                times.append(cl._click(md, {"x": gx, "y": gy, "customdata": -1}))
+                times.append(cl._click(md, {"kind": "grid", "x": float(gx), "y": float(gy)}))
         out[f"{n}_points"] = _ms(times)
     logging.disable(logging.NOTSET)
     return out

@@ -2,9 +2,10 @@
 
 It does what a browser tab does on the wire, without drawing anything: it opens
 ``ws://HOST:PORT/_stcore/stream``, asks for a page (a ``BackMsg.rerun_script`` naming it),
-reads the ``ForwardMsg`` stream until ``script_finished``, and "clicks" the latent map by sending
-the selection JSON that the Plotly chart widget would send, for the chart's widget id and the
-fragment the chart lives in (both read from the delta that drew the chart). Fragment auto-reruns
+reads the ``ForwardMsg`` stream until ``script_finished``, and pins the in-browser latent map by
+sending the trigger value its JavaScript would send (``{"kind": "point", "index": i}`` or a spot),
+for the map element's trigger id and the fragment the map lives in (both read from the delta
+that drew it; the points come from the map blob, kept as a browser keeps it). Fragment auto-reruns
 (``st.fragment(run_every=...)``, used by the Train page) are answered like a browser does.
 
 The message layout was recorded from Debian's chromium talking to Streamlit 1.67 (the tested
@@ -47,50 +48,52 @@ def _array(v) -> np.ndarray:
 
 @dataclass
 class MapChart:
-    """What a click needs to know about the latent map chart."""
+    """What a pin needs to know about the in-browser latent map (``ui.latentmap``)."""
 
-    widget_id: str
+    widget_id: str  # the map element's id
     fragment_id: str
-    traces: list[dict]  # per trace: name, x, y, customdata (arrays)
+    xy: np.ndarray  # (N, 2) map positions of the points, from the map blob
+    extent: tuple[float, float, float, float]  # x0, x1, y0, y1 of the map's grid
 
     @classmethod
-    def from_element(cls, msg: ForwardMsg) -> MapChart:
-        """Read the chart's widget id, fragment id and traces from the delta that drew it."""
-        chart = msg.delta.new_element.plotly_chart
-        spec = json.loads(chart.spec)
-        traces = [{"name": t.get("name", ""), "x": _array(t.get("x")), "y": _array(t.get("y")),
-                   "customdata": _array(t.get("customdata"))} for t in spec["data"]]
-        return cls(chart.id, msg.delta.fragment_id, traces)
-
-    def data_traces(self) -> list[int]:
-        """Indices of the traces of data points: every image id in customdata is >= 0 (the
-        click grid and the "clicked" mark carry -1; the "selected" mark repeats a point)."""
-        return [i for i, t in enumerate(self.traces)
-                if len(t["x"]) and len(t["customdata"]) and t["name"] != "selected"
-                and np.min(t["customdata"]) >= 0]
+    def from_element(cls, msg: ForwardMsg, blobs: dict) -> MapChart | None:
+        """Read the map's id and fragment from the delta that drew it, and its points from
+        the map blob (``blobs``: id -> (header, arrays), collected from the carriers)."""
+        el = msg.delta.new_element.bidi_component
+        data = json.loads(el.json)
+        blob = blobs.get(data.get("map"))
+        if blob is None:
+            return None
+        head, arrays = blob
+        g = head["grid"]
+        return cls(el.id, msg.delta.fragment_id, arrays["xy"].reshape(-1, 2),
+                   (g["x0"], g["x1"], g["y0"], g["y1"]))
 
     @property
     def n_points(self) -> int:
         """Data points on the map."""
-        return sum(len(self.traces[i]["x"]) for i in self.data_traces())
+        return len(self.xy)
+
+    @property
+    def trigger_id(self) -> str:
+        """The widget id that carries the map's trigger values (Streamlit 1.67's aggregator)."""
+        from streamlit.components.v2.bidi_component.main import _make_trigger_id
+
+        return _make_trigger_id(self.widget_id, "events")
 
     def click(self, rng: random.Random, p_empty: float = 0.3) -> tuple[str, str]:
-        """Selection JSON of a click on a random data point or grid node, and what the panel
-        must then show (an image caption)."""
-        grid = [i for i, t in enumerate(self.traces) if t["name"] == "empty space"]
-        data = self.data_traces()
-        empty = grid and rng.random() < p_empty
-        c = grid[0] if empty else rng.choice(data)
-        t = self.traces[c]
-        i = rng.randrange(len(t["x"]))
-        cd = t["customdata"][i]
-        cd = cd.tolist() if isinstance(cd, np.ndarray) else cd
-        cd = cd.item() if hasattr(cd, "item") else cd
-        point = {"curve_number": c, "point_number": i, "point_index": i,
-                 "x": float(t["x"][i]), "y": float(t["y"][i]), "customdata": cd}
-        sel = {"selection": {"points": [point], "point_indices": [i], "box": [], "lasso": []}}
-        expect = "decoder(z)" if empty else "reconstruction x̂"
-        return json.dumps(sel), expect
+        """Trigger JSON of a pin on a random data point or empty spot (as the browser sends
+        it), and what the panel must then show (an image caption)."""
+        if rng.random() < p_empty:
+            x0, x1, y0, y1 = self.extent
+            pin = {"kind": "grid", "x": x0 + 0.03 * (x1 - x0) * (1 + rng.random()),
+                   "y": y1 - 0.03 * (y1 - y0) * (1 + rng.random())}  # a corner: empty space
+            expect = "decoder(z)"
+        else:
+            pin = {"kind": "point", "index": rng.randrange(self.n_points)}
+            expect = "reconstruction x̂"
+        pin["seq"] = rng.randrange(1 << 30)
+        return json.dumps([{"event": "pin", "value": pin}]), expect
 
 
 @dataclass
@@ -148,6 +151,7 @@ class Session:
         self.query = ""  # the address's query string, e.g. "join=K7QX2"
         self.chart: MapChart | None = None
         self.widgets: dict[str, object] = {}  # id -> element proto, from the last full run
+        self.blobs: dict[str, tuple] = {}  # map and decoder blobs received (as a browser keeps)
         self.auto_rerun: tuple[str, float] | None = None  # (fragment_id, interval s)
         self._queue: asyncio.Queue[ForwardMsg] = asyncio.Queue()
         self._reader: asyncio.Task | None = None
@@ -227,9 +231,17 @@ class Session:
                 status = msg.script_finished
                 break
         run = Run(time.perf_counter() - t0, status, msgs, t_started)
-        for m in run.elements("plotly_chart"):
-            if '"empty space"' in m.delta.new_element.plotly_chart.spec:
-                self.chart = MapChart.from_element(m)
+        from ui import blob
+
+        for m in run.elements("bidi_component"):
+            el = m.delta.new_element.bidi_component
+            if el.WhichOneof("data") == "bytes":  # a carrier: keep the blob, as the browser does
+                head, arrays = blob.unpack(el.bytes)
+                self.blobs[head["id"]] = (head, arrays)
+        for m in run.elements("bidi_component"):
+            el = m.delta.new_element.bidi_component
+            if el.WhichOneof("data") == "json" and '"pins": true' in el.json:
+                self.chart = MapChart.from_element(m, self.blobs) or self.chart
         return run
 
     async def open_page(self, page_name: str, timeout: float = 180, query: str = "") -> Run:
@@ -260,8 +272,8 @@ class Session:
         image (the reconstruction for a data point, ``decoder(z)`` for empty space)."""
         from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-        selection, expect = self.chart.click(rng)
-        w = WidgetState(id=self.chart.widget_id, string_value=selection)
+        trigger, expect = self.chart.click(rng)
+        w = WidgetState(id=self.chart.trigger_id, json_trigger_value=trigger)
         run = await self._rerun(self._client_state([w], self.chart.fragment_id), timeout)
         return run, run.ok and expect in run.captions
 
