@@ -80,8 +80,11 @@ def test_arrow_keys_move_a_decoding_cursor_and_enter_pins(server, page):
     assert after and after != before
     page.keyboard.press("ArrowUp")
     assert image_sum(page) != after
+    # Enter pins what the cursor is on: the image under it, else the spot
+    on_point = map_eval(page, "(m) => m.nearest(m.px(m.pointer.x), m.py(m.pointer.y), 8, false)")
     page.keyboard.press("Enter")
-    page.get_by_text("Decoded at").first.wait_for(timeout=30_000)
+    want = f"Image {on_point} ·" if on_point >= 0 else "Decoded at"
+    page.get_by_text(want).first.wait_for(timeout=30_000)
 
 
 def test_presenter_mode_restyles_the_map(server, page):

@@ -73,7 +73,9 @@ def render(md: MapData) -> None:
         pick = None
     sel = pick["index"] if pick and pick["kind"] == "point" else None
     clicked = (pick["x"], pick["y"]) if pick and pick["kind"] == "grid" else None
-    left, right = st.columns([3, 2], gap="medium")
+    # on a projector the map takes the whole width and the panel goes below it
+    left, right = ((st.container(), st.container()) if present.on() else
+                   st.columns([3, 2], gap="medium"))
     with left:
         latentmap.show(key=CHART_KEY, checkpoint_id=md.checkpoint_id, model=md.model,
                        atlas=md.atlas, test=md.test, pick=pick, on_pin=_store_pin,
