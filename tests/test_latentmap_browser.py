@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e import (MAP, image_sum, isolated_point, open_page,
-                       point_xy, screen_xy, shot, wait_idle, wait_map)
+from tests.e2e import (corner_xy, image_sum, isolated_point, map_eval, open_page, point_xy,
+                       screen_xy, shot, wait_idle, wait_map)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
 
 def test_moving_the_pointer_decodes_without_the_server(server, page):
     open_page(page, server, "Latent_map")
     wait_map(page)
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(len(f))))
-    g = page.evaluate(f"() => {MAP.format(key='map.chart')}.meta.grid")
+    g = map_eval(page, "(m) => m.meta.grid")
     seen = set()
     for f in (0.2, 0.4, 0.6, 0.8):
         page.mouse.move(*screen_xy(page, g["x0"] + f * (g["x1"] - g["x0"]), 0.0))
         seen.add(image_sum(page))
     assert len(seen) == 4  # four spots, four different decoded images
-    z = page.evaluate(f"() => {MAP.format(key='map.chart')}.zText.textContent")
+    z = map_eval(page, "(m) => m.zText.textContent")
     assert z.startswith("z (2-D) = [")
     page.wait_for_timeout(500)
     assert sum(sent) < 200  # nothing but websocket keep-alives went to the server
@@ -38,9 +39,7 @@ def test_a_pin_shows_the_panel_and_updates_the_address(server, page):
     wait_idle(page)
     assert f"pick=p{i}" in page.url
     # an empty corner: the decoder's image there, and a cross in the URL's grid pick
-    g = page.evaluate(f"() => {MAP.format(key='map.chart')}.meta.grid")
-    page.mouse.click(*screen_xy(page, g["x0"] + 0.02 * (g["x1"] - g["x0"]),
-                                g["y1"] - 0.02 * (g["y1"] - g["y0"])))
+    page.mouse.click(*corner_xy(page))
     page.get_by_text("Decoded at").first.wait_for(timeout=30_000)
     wait_idle(page)
     assert "pick=g" in page.url
@@ -90,7 +89,33 @@ def test_arrow_keys_move_a_decoding_cursor_and_enter_pins(server, page):
 def test_presenter_mode_restyles_the_map(server, page):
     open_page(page, server, "Latent_map?presenter=1")
     wait_map(page)
-    styled = page.evaluate(f"""() => {{ const m = {MAP.format(key='map.chart')};
-      return [m.data.presenter, m.root.classList.contains('ll-presenter'), m.box.fs]; }}""")
+    styled = map_eval(page, "(m) => [m.data.presenter, m.root.classList.contains('ll-presenter'),"
+                            " m.box.fs]")
     assert styled == [True, True, 17]
     shot(page, "latent_map_presenter")
+
+
+def test_two_2d_maps_on_ae_vs_vae_decode_the_same_z_under_one_pointer(server, page):
+    open_page(page, server, "AE_vs_VAE")
+    wait_map(page, "cmp.map.left")
+    wait_map(page, "cmp.map.right")
+    before = image_sum(page, "cmp.map.right")
+    page.locator("canvas.ll-over").first.scroll_into_view_if_needed()
+    page.mouse.move(*screen_xy(page, 0.5, -0.5, "cmp.map.left"))
+    linked = map_eval(page, "(m) => m.linked", key="cmp.map.right")
+    assert linked and abs(linked["x"] - 0.5) < 1e-6 and abs(linked["y"] + 0.5) < 1e-6
+    assert image_sum(page, "cmp.map.right") != before
+    z_left = map_eval(page, "(m) => m.zText.textContent", key="cmp.map.left")
+    assert map_eval(page, "(m) => m.zText.textContent", key="cmp.map.right") == z_left
+    shot(page, "ae_vs_vae_linked")
+
+
+def test_the_pointer_scrubs_along_the_interpolation_path(server, page):
+    open_page(page, server, "Interpolate")
+    wait_map(page, "interp.chart")
+    path = map_eval(page, "(m) => m.data.path.xy", key="interp.chart")
+    mid = [(path[5][0] + path[6][0]) / 2, (path[5][1] + path[6][1]) / 2]
+    page.locator("canvas.ll-over").first.scroll_into_view_if_needed()
+    page.mouse.move(*screen_xy(page, *mid, key="interp.chart"))
+    cap = map_eval(page, "(m) => m.imgCap.textContent", key="interp.chart")
+    assert cap.startswith("on the path: frame 6.") and cap.endswith(f"of {len(path)}")

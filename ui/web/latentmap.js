@@ -75,7 +75,9 @@ class LatentMap {
     LL.bus.addEventListener("blob", this.onBlob);
     this.onLink = (e) => this.linkedMove(e.detail);
     LL.bus.addEventListener("link", this.onLink);
-    new ResizeObserver(() => this.layout()).observe(this.root);
+    // re-layout only when the width changes: captions that wrap differently change the
+    // height, and a full redraw on every such move would cost frames
+    new ResizeObserver(() => { if (this.root.clientWidth !== this.laidW) this.layout(); }).observe(this.root);
   }
 
   // ---- DOM -------------------------------------------------------------------------------
@@ -207,6 +209,7 @@ class LatentMap {
   layout() {
     if (!this.meta) return;
     const W = this.root.clientWidth || 600;
+    this.laidW = this.root.clientWidth;
     const pres = !!this.data.presenter;
     const narrow = W < 420;  // a phone: the preview goes above the map
     this.body.classList.toggle("ll-narrow", narrow);
@@ -226,8 +229,10 @@ class LatentMap {
     const fs = pres ? 17 : 11;
     this.box = {L: fs * 3.6 + 8, T: 8, R: 8, B: fs * 2.8 + 6, W: plotW, H: plotH, fs};
     this.drawBase(); this.drawOver();
-    if (this.pointer) this.decodeAt(this.pointer.x, this.pointer.y, null);
-    else this.decodeRest();
+    if (this.pointer) {
+      const {x, y} = this.pointer;
+      this.decodeAt(x, y, null, this.pathAt(this.px(x), this.py(y)));
+    } else this.decodeRest();
   }
 
   // with no pointer on the map: decode the pin (or the centre of the view), so the preview
