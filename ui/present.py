@@ -19,9 +19,7 @@ SAFE_COLORS = ["#88CCEE", "#CC6677", "#DDCC77", "#117733", "#332288",
 SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon",
            "triangle-down", "pentagon"]
 _RECOLOR = {c.lower(): k for k, c in enumerate(figures.CLASS_COLORS)}
-MARKER_SCALE = 1.7  # for class points and the marks below (not the grey grid of "no data")
-_MARKS = ("selected", "clicked", "flagged", "path", "A", "B", "samples", "class clicks",
-          "last clicks")
+MARKER_SCALE = 1.7  # class points (the in-browser maps apply the same factor themselves)
 FONT_SIZE = 20
 
 CSS = """
@@ -62,8 +60,7 @@ def for_projector(fig) -> dict:
             m = dict(m)
             c = m.get("color")
             k = _RECOLOR.get(c.lower()) if isinstance(c, str) else None
-            if isinstance(m.get("size"), (int, float)) and (k is not None
-                                                            or tr.get("name") in _MARKS):
+            if isinstance(m.get("size"), (int, float)) and k is not None:
                 m["size"] = m["size"] * MARKER_SCALE
             if k is not None:
                 m["color"] = SAFE_COLORS[k]
