@@ -29,13 +29,13 @@ from aecore.data import Dataset
 from aecore.export import decoder_program
 from aecore.models.base import Autoencoder
 
-from . import blob, figures, text
+from . import blob, figures, state, text
 
 __all__ = ["show", "clean_pin", "extent", "decoder_blob_bytes", "map_blob_bytes",
            "inverse_kind"]
 
 WEB = Path(__file__).parent / "web"
-SENT = "lmap.sent"  # ids of the blobs this browser session already holds
+SENT = state.MAP_BLOBS_SENT  # ids of the blobs this browser session already holds
 
 # the carrier brings the library with each blob: decoder, map and CSS (~35 kB of source), so
 # the map element itself only holds ui/web/stub.js and small JSON
@@ -46,7 +46,6 @@ _CARRIER = st.components.v2.component(
     "latentlab_blob",
     js=f"window.__latentlabCss = {json.dumps(_CSS)};\n{_LIB}\n{(WEB / 'blob.js').read_text()}")
 _MAP = st.components.v2.component("latentlab_map", js=(WEB / "stub.js").read_text())
-
 
 
 def inverse_kind(atlas: Atlas) -> str:
