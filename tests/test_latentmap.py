@@ -11,7 +11,7 @@ from aecore import checkpoints
 from aecore.atlas import atlas_path, load_atlas
 from aecore.data import load_dataset
 from aecore.export import decoder_program, run_program
-from ui import blob, latentmap
+from ui import blob, latentmap, state
 
 EXT = (-2.0, 2.0, -1.0, 3.0)
 
@@ -73,3 +73,18 @@ def test_decoder_blob_is_the_exported_program():
     np.testing.assert_array_equal(arrays["weights"], prog.weights)
     z = np.zeros((1, 16), np.float32)
     assert run_program(prog, z).shape == (1, 1, 28, 28)
+
+
+def test_a_browser_may_ask_for_the_blobs_again_only_a_few_times_a_minute(monkeypatch):
+    ss = {latentmap.SENT: {"dec:a", "map:a"}, "m": {"need": ["lib"]}}
+    monkeypatch.setattr(latentmap.st, "session_state", ss)
+    for _ in range(latentmap.MAX_RESENDS):
+        latentmap._on_need("m")
+        assert ss[latentmap.SENT] == set()  # resent on the next run
+        ss[latentmap.SENT].update({"dec:a", "map:a"})
+    latentmap._on_need("m")  # one more within the minute: refused
+    assert ss[latentmap.SENT] == {"dec:a", "map:a"}
+    ss["m"] = {"need": "not a list"}
+    ss.pop(state.MAP_RESENDS)
+    latentmap._on_need("m")
+    assert ss[latentmap.SENT] == {"dec:a", "map:a"}

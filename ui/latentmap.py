@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,7 @@ __all__ = ["show", "clean_pin", "extent", "decoder_blob_bytes", "map_blob_bytes"
 
 WEB = Path(__file__).parent / "web"
 SENT = state.MAP_BLOBS_SENT  # ids of the blobs this browser session already holds
+MAX_RESENDS = 3  # blob resends a browser session may ask for per minute
 
 # the carrier brings the library with each blob: decoder, map and CSS (~35 kB of source), so
 # the map element itself only holds ui/web/stub.js and small JSON
@@ -151,11 +153,16 @@ def _send(blob_id: str, make) -> None:
 
 
 def _on_need(key: str) -> None:
-    """The browser lacks blobs it was sent (e.g. a reloaded tab): send them again."""
+    """The browser lacks blobs it was sent (e.g. a reloaded tab): send them again, at most
+    :data:`MAX_RESENDS` times a minute (each resend is up to ~1 MB, and anyone can send this
+    message from devtools)."""
     val = st.session_state.get(key)
     need = val.get("need") if hasattr(val, "get") else getattr(val, "need", None)
-    if isinstance(need, list):  # "lib" (or any id): send this map's blobs, which bring the lib
-        st.session_state.setdefault(SENT, set()).clear()
+    now = time.monotonic()
+    recent = [t for t in st.session_state.get(state.MAP_RESENDS, ()) if now - t < 60]
+    if isinstance(need, list) and len(recent) < MAX_RESENDS:
+        st.session_state[state.MAP_RESENDS] = (*recent, now)
+        st.session_state.setdefault(SENT, set()).clear()  # this map's blobs bring the lib too
 
 
 def show(*, key: str, checkpoint_id: str, model: Autoencoder, atlas: Atlas, test: Dataset,

@@ -75,6 +75,7 @@ HIDE = Key("side.hide", (), url="hide")  # tuple of hidden controls, from ui.lin
 MAP_PICK = Key("map.pick", url="pick")  # {"kind": "point", "index": i} or {"kind": "grid", ...}
 MAP_PICK_SEQ = Key("map.pick_seq", 0)  # counts map clicks (a repeated click on one spot counts)
 MAP_BLOBS_SENT = Key("lmap.sent")  # set of map/decoder blob ids this browser already holds
+MAP_RESENDS = Key("lmap.resends", ())  # times (monotonic s) of recent blob resends asked for
 
 # -- Interpolate --------------------------------------------------------------------------------
 INTERP_A = Key("interp.a", 0, lo=0, hi=10**7, url="a")  # test-image index of end A
