@@ -269,7 +269,7 @@ class LatentMap {
     const far = this.mapBlob.arrays.far, gr = this.meta.grid;
     if (far) {
       const n = gr.n, cw = (gr.x1 - gr.x0) / (n - 1), ch = (gr.y1 - gr.y0) / (n - 1);
-      g.fillStyle = "rgba(120,120,120,0.16)";
+      g.fillStyle = "rgba(120,120,120,0.12)";
       for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
         if (!far[r * n + c]) continue;
         const x = gr.x0 + c * cw, y = gr.y1 - r * ch;
