@@ -305,12 +305,12 @@ def _check_pick(pick: Any) -> tuple[str, float, float, int]:
 
 def _check_on_map(settings: dict, kind: str, x: float, y: float, idx: int) -> None:
     """BadClick unless the click lies on the class's current map: ``settings["extent"]``
-    ``[x0, x1, y0, y1]`` bounds the spot, ``settings["n_points"]`` the image index (a class
-    opened without them accepts any spot, as before)."""
+    ``[x0, x1, y0, y1]`` bounds a grid click's spot, ``settings["n_points"]`` a point click's
+    image index (a class opened without them accepts any spot, as before)."""
     ext, n = settings.get("extent"), settings.get("n_points")
     if isinstance(n, int) and idx >= n:
         raise BadClick(f"this map has {n} images; got index {idx}")
-    if isinstance(ext, list) and len(ext) == 4 and not math.isnan(x):
+    if kind == "grid" and isinstance(ext, list) and len(ext) == 4:  # a point sits at its image
         x0, x1, y0, y1 = ext
         if not (x0 <= x <= x1 and y0 <= y <= y1):
             raise BadClick(f"the spot ({x:.4g}, {y:.4g}) is off the class's map "
@@ -657,7 +657,8 @@ class ClassStore:
         if n >= self.limits.max_students:
             raise ClassFull(f"class {code} has reached {self.limits.max_students} students")
 
-    def add_click(self, code: str, student: str, pick: dict, name: str = "") -> Click:
+    def add_click(self, code: str, student: str, pick: dict, name: str = "",
+                  auto_join: bool = True) -> Click:
         """Store one student's click.
 
         Parameters
@@ -672,6 +673,10 @@ class ClassStore:
             coordinates finite, at most 1e6 in size; bools are not numbers; no other keys.
         name : str
             Display name (:func:`clean_name`): at most ``limits.max_name_len`` characters.
+        auto_join : bool
+            Join a student id seen for the first time (as :meth:`join` without its address
+            bucket); False: refuse it with ClassNotFound (the app, which joins students
+            first, so that a student the lecturer removed must join again).
 
         Returns
         -------
@@ -709,6 +714,8 @@ class ClassStore:
             if known is not None and known[0]:
                 raise NotLecturer("the lecturer removed you from this class")
             if known is None:  # a student id the server never joined: same rules as join
+                if not auto_join:
+                    raise ClassNotFound(f"you are not in class {code} (any more): join again")
                 self._admit(conn, code, now)
                 conn.execute("INSERT INTO students (code, student, name, joined) "
                              "VALUES (?, ?, ?, ?)", (code, student, name, now))

@@ -530,8 +530,11 @@ def test_lecturer_controls_need_the_token(db):
         ("a", "Ann", 1), ("b", "", 1)]
     assert store.remove_student(code, token, "a") == 1
     assert store.counts(code) == {"clicks": 1, "students": 1}
+    with pytest.raises(ClassNotFound, match="join again"):
+        store.add_click(code, "a", _point(0), auto_join=False)
     store.join(code, "a", "Ann")  # removed, not blocked: may come back
-    assert store.clear_clicks(code, token) == 1
+    store.add_click(code, "a", _point(0), auto_join=False)
+    assert store.clear_clicks(code, token) == 2
     assert store.counts(code) == {"clicks": 0, "students": 2}
 
 
@@ -540,7 +543,7 @@ def test_clicks_off_the_class_map_are_refused(db):
     store = ClassStore(db, FAST)
     code, _ = store.open_class({**SETTINGS, "extent": [-3.0, 3.0, -2.0, 2.0], "n_points": 360})
     for pick in ({"kind": "grid", "x": 1e6, "y": -1e6}, {"kind": "grid", "x": 3.5, "y": 0},
-                 {"kind": "point", "index": 360}, {"kind": "point", "index": 1, "x": 9, "y": 0}):
+                 {"kind": "point", "index": 360}, {"kind": "point", "index": 10**6}):
         with pytest.raises(BadClick):
             store.add_click(code, "s1", pick)
     store.add_click(code, "s1", {"kind": "grid", "x": 3.0, "y": -2.0})
