@@ -19,7 +19,7 @@ from aecore.checkpoints import CheckpointInfo
 from services import classroom
 from services.errors import ClassroomError, RateLimited
 
-from . import cache, images, latentmap, links, mapview, present, state, text
+from . import cache, images, latentmap, links, mapview, present, shell, state, text
 from .plaintext import escape_md
 
 # session keys (declared in ui.state)
@@ -39,14 +39,6 @@ def settings_of(info: CheckpointInfo, method: str) -> dict:
     return {"dataset": info.dataset, "model": str(info.path), "model_id": info.id,
             "name": info.name, "projection": method,
             "extent": [float(v) for v in latentmap.extent(md.atlas)], "n_points": len(md.test)}
-
-
-def _address() -> str | None:
-    """The client's source address (None when Streamlit does not know it: one shared bucket)."""
-    try:
-        return st.context.ip_address
-    except Exception:  # bare mode / AppTest has no context
-        return None
 
 
 def class_model(settings: dict) -> CheckpointInfo | None:
@@ -81,7 +73,7 @@ def join(code: str) -> str | None:
     try:  # the name is checked and normalised here, not at the first click
         name = cache.class_store().join(code, st.session_state[STUDENT],
                                         st.session_state.get(state.widget_key(NAME)) or "",
-                                        address=_address())
+                                        address=shell.client_address())
     except ClassroomError as exc:
         return str(exc)
     st.session_state[NAME] = name
@@ -167,6 +159,7 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
                    f"{minutes // 60} h {minutes % 60:02d} min, or now:")
         st.button("End the class", on_click=_end, icon=":material/stop_circle:")
     manage(code, token, cls.locked)
+    runs()
     with st.expander("Reopen this class after a reload", icon=":material/key:"):
         st.markdown("Reloading the page forgets that you are the lecturer. This private link "
                     "makes you the lecturer of this class again; keep it off the projector.")
@@ -202,6 +195,25 @@ def manage(code: str, token: str, locked: bool) -> None:
                       help="Deletes their clicks; they may not join again.")
             c3.button("Clear all clicks", key="class.clear", on_click=_clear,
                       args=(code, token))
+
+
+def runs() -> None:
+    """Every training run on this server, with a Stop button each (the lecturer's view)."""
+    active = cache.job_registry().active()
+    with st.expander(f"Training runs on this server ({len(active)})",
+                     icon=":material/model_training:"):
+        if not active:
+            st.caption("No model is training now.")
+        for job in active:
+            c = job.recipe.model
+            done = len(job.epochs)
+            c1, c2 = st.columns([4, 1])
+            c1.text(f"{c.name} z={c.latent_dim} hidden={','.join(map(str, c.hidden))} on "
+                    f"{job.recipe.dataset}: epoch {done}/{job.recipe.train.epochs}, "
+                    f"{time.time() - job.started:.0f} s, from {job.client}"
+                    + (" (stopping)" if job.stop_requested else ""))
+            c2.button("Stop", key=f"class.stop.{job.id}", disabled=job.stop_requested,
+                      on_click=cache.job_registry().stop, args=(job.id,))
 
 
 def _lock(code: str, token: str) -> None:

@@ -32,6 +32,15 @@ def model_label(info: CheckpointInfo) -> str:
     return f"{info.name} · {MODEL_LABELS.get(c.name, c.name)} · z={c.latent_dim}{extra}{tag}"
 
 
+def client_address() -> str | None:
+    """The browser's source address (``st.context.ip_address``), or None when unknown (then
+    every such client shares one allowance)."""
+    try:
+        return st.context.ip_address
+    except Exception:  # bare mode / AppTest has no context
+        return None
+
+
 def page_setup(title: str, *, icon: str = ":material/explore:", sidebar: bool = True,
                default_model: str = "digits_vae_z2") -> Selection:
     """Set the page config, fill session defaults, apply a lesson link and draw the sidebar.
