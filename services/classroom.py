@@ -24,6 +24,7 @@ import numbers
 import re
 import secrets
 import sqlite3
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -359,6 +360,14 @@ class ClassStore:
         self.path = Path(path) if path is not None else default_db()
         self.limits = limits
         self._clock = clock
+        # refusals decided in memory, before any SQLite write lock (issue 14: a flood of
+        # refused joins and clicks must not queue the honest students' clicks behind it);
+        # the checks inside the transactions stay the authority (other processes, restarts)
+        self._mem = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # addr -> (tokens, t) last stored
+        self._joined: set[tuple[str, str]] = set()  # (code, student) joined through this store
+        self._last: dict[tuple[str, str], float] = {}  # (code, student) -> last click time
+        self._maps: dict[str, tuple[float, dict]] = {}  # code -> (read at, settings)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
@@ -387,7 +396,11 @@ class ClassStore:
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
             conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across app crashes
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.OperationalError as exc:  # another writer held the lock too long
+                raise RateLimited(f"the class is busy ({exc}); try again in a second",
+                                  retry_after_s=1.0) from None
             with conn:  # commit on success, roll back on any exception
                 yield conn
         finally:
@@ -414,6 +427,26 @@ class ClassStore:
             conn.execute(f"DELETE FROM {table} WHERE code IN "
                          "(SELECT code FROM classes WHERE expires <= ?)", (now,))
         return conn.execute("DELETE FROM classes WHERE expires <= ?", (now,)).rowcount
+
+    def _remember(self, table: dict, key, value) -> None:
+        """Store in one of the in-memory tables, forgetting them all past 100,000 entries."""
+        with self._mem:
+            if len(table) > 100_000:
+                table.clear()
+            table[key] = value
+
+    def _early_refusal(self, code: str, student: str, kind: str, x: float, y: float,
+                       idx: int) -> None:
+        """Refuse, without a write transaction, a click this process already knows is
+        refused: too soon after the student's last one, or off the class's map."""
+        now = self._clock()
+        last = self._last.get((code, student))
+        wait = self.limits.min_interval_s - (now - last) if last is not None else 0.0
+        if wait > 0:
+            raise RateLimited(f"wait {wait:.2f} s between two clicks", retry_after_s=wait)
+        seen = self._maps.get(code)
+        if seen is not None and now - seen[0] < 5.0:
+            _check_on_map(seen[1], kind, x, y, idx)
 
     # -- lecturer ---------------------------------------------------------------------------
 
@@ -474,6 +507,7 @@ class ClassStore:
             if now >= row[3]:
                 raise ClassExpired(f"class {code} has ended; open a new one")
             conn.execute("UPDATE classes SET settings = ? WHERE code = ?", (js, code))
+            self._remember(self._maps, code, (now, json.loads(js)))
             if clear_clicks:
                 conn.execute("DELETE FROM clicks WHERE code = ?", (code,))
             locked = self._locked(conn, code)
@@ -621,6 +655,13 @@ class ClassStore:
         name = clean_name(name, self.limits.max_name_len)
         addr = str(address)[:64] if address else "?"
         lim = self.limits
+        b = self._buckets.get(addr)
+        if b is not None and (code, student) not in self._joined:
+            tokens = min(lim.join_burst, b[0] + max(0.0, self._clock() - b[1]) * lim.join_per_s)
+            if tokens < 1:  # refused in memory: a flood never takes the write lock
+                wait = (1 - tokens) / lim.join_per_s
+                raise RateLimited(f"too many students joined from your network just now; "
+                                  f"try again in {wait:.0f} s", retry_after_s=wait)
         with self._tx(write=True) as conn:
             now = self._clock()
             self._class_row(conn, code, now)
@@ -631,6 +672,8 @@ class ClassStore:
             if r is not None:
                 conn.execute("UPDATE students SET name = ? WHERE code = ? AND student = ?",
                              (name, code, student))
+                with self._mem:
+                    self._joined.add((code, student))
                 return name
             self._admit(conn, code, now)
             b = conn.execute("SELECT tokens, t FROM join_buckets WHERE addr = ?",
@@ -638,14 +681,18 @@ class ClassStore:
             tokens = lim.join_burst if b is None else min(
                 lim.join_burst, b[0] + max(0.0, now - b[1]) * lim.join_per_s)
             if tokens < 1:
+                self._remember(self._buckets, addr, (tokens, now))
                 wait = (1 - tokens) / lim.join_per_s
                 raise RateLimited(f"too many students joined from your network just now; "
                                   f"try again in {wait:.0f} s", retry_after_s=wait)
+            self._remember(self._buckets, addr, (tokens - 1, now))
             conn.execute("INSERT INTO join_buckets (addr, tokens, t) VALUES (?, ?, ?) "
                          "ON CONFLICT (addr) DO UPDATE SET tokens = excluded.tokens, "
                          "t = excluded.t", (addr, tokens - 1, now))
             conn.execute("INSERT INTO students (code, student, name, joined) "
                          "VALUES (?, ?, ?, ?)", (code, student, name, now))
+        with self._mem:
+            self._joined.add((code, student))
         return name
 
     def _admit(self, conn: sqlite3.Connection, code: str, now: float) -> None:
@@ -704,11 +751,14 @@ class ClassStore:
         _check_student(student)
         name = clean_name(name, self.limits.max_name_len)
         kind, x, y, idx = _check_pick(pick)
+        self._early_refusal(code, student, kind, x, y, idx)
         lim = self.limits
         with self._tx(write=True) as conn:
             now = self._clock()  # read under the write lock: t follows the id order
             row = self._class_row(conn, code, now)
-            _check_on_map(json.loads(row[4]), kind, x, y, idx)
+            settings = json.loads(row[4])
+            self._remember(self._maps, code, (now, settings))
+            _check_on_map(settings, kind, x, y, idx)
             known = conn.execute("SELECT blocked FROM students WHERE code = ? AND student = ?",
                                  (code, student)).fetchone()
             if known is not None and known[0]:
@@ -745,6 +795,7 @@ class ClassStore:
                                (code, student, name, now, kind,
                                 None if math.isnan(x) else x, None if math.isnan(y) else y, idx))
             id_ = cur.lastrowid
+        self._remember(self._last, (code, student), now)
         return Click(id=id_, code=code, student=student, name=name, t=now, kind=kind, x=x, y=y,
                      index=idx)
 

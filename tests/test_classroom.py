@@ -557,3 +557,21 @@ def test_model_switch_can_clear_the_clicks(db):
     store.add_click(code, "s1", _point(0))
     store.update_settings(code, token, {**SETTINGS, "model_id": "new"}, clear_clicks=True)
     assert store.counts(code) == {"clicks": 0, "students": 1}
+
+
+def test_300_hostile_sessions_and_one_honest_student(tmp_path):
+    """The issue's flood (300 sessions from one address joining and clicking as fast as they
+    can, half of their clicks forged far off the map) beside one honest student clicking every
+    0.5 s: every honest click arrives, p95 under 500 ms (measured 5.6 ms over 20 s)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "hostile_class.py"
+    spec = importlib.util.spec_from_file_location("hostile_class", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    r = bench.run(tmp_path / "c.sqlite3", hostile=300, duration=6.0, interval=0.5)
+    h = r["honest"]
+    assert h["errors"] == 0 and h["sent"] >= 10 and h["stored"] == h["sent"], h
+    assert h["click_ms"]["p95"] < 500, h
+    assert r["hostile"]["joined"] <= 30 + 3 * 7  # the burst and 7 s of refill, not 300
