@@ -367,6 +367,7 @@ class ClassStore:
         self._buckets: dict[str, tuple[float, float]] = {}  # addr -> (tokens, t) last stored
         self._joined: set[tuple[str, str]] = set()  # (code, student) joined through this store
         self._last: dict[tuple[str, str], float] = {}  # (code, student) -> last click time
+        self._hold: dict[tuple[str, str], float] = {}  # (code, student) -> refused until
         self._maps: dict[str, tuple[float, dict]] = {}  # code -> (read at, settings)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
@@ -444,6 +445,10 @@ class ClassStore:
         wait = self.limits.min_interval_s - (now - last) if last is not None else 0.0
         if wait > 0:
             raise RateLimited(f"wait {wait:.2f} s between two clicks", retry_after_s=wait)
+        until = self._hold.get((code, student))
+        if until is not None and now < until:
+            raise RateLimited(f"at most {self.limits.per_minute} clicks a minute; wait "
+                              f"{until - now:.1f} s", retry_after_s=until - now)
         seen = self._maps.get(code)
         if seen is not None and now - seen[0] < 5.0:
             _check_on_map(seen[1], kind, x, y, idx)
@@ -788,6 +793,7 @@ class ClassStore:
                                     max(lim.per_minute, 1) - 1)).fetchone()
                 if kth is not None:
                     wait = max(kth[0] + WINDOW_S - now, 1e-3)
+                    self._remember(self._hold, (code, student), now + wait)
                     raise RateLimited(f"at most {lim.per_minute} clicks a minute; "
                                       f"wait {wait:.1f} s", retry_after_s=wait)
             cur = conn.execute("INSERT INTO clicks (code, student, name, t, kind, x, y, idx) "

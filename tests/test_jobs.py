@@ -210,6 +210,11 @@ def test_budget_is_known_before_the_run_and_says_what_to_lower():
 
 
 def test_slots_are_shared_between_clients_and_anyone_may_stop_a_run(monkeypatch):
+    import sys
+
+    # an AppTest.from_function run earlier in the session leaves a temporary script as
+    # __main__, which spawn would re-run in the worker: start the workers without it
+    monkeypatch.delattr(sys.modules["__main__"], "__file__", raising=False)
     reg = jobs.Registry(cleanup=False)
     recipe = Recipe(AEConfig(hidden=(16,)), TrainConfig(epochs=200), **SMALL)
     a = reg.start(recipe, client="10.0.0.1")
