@@ -145,11 +145,20 @@ def check_budget(recipe: Recipe) -> Budget:
 
 # -- files left behind -------------------------------------------------------------------------
 
+def _process_start() -> float:
+    """Epoch seconds when this process started (Linux: its /proc entry; else now)."""
+    try:
+        return Path(f"/proc/{os.getpid()}").stat().st_ctime
+    except OSError:
+        return time.time()
+
+
 def cleanup_files(min_age_s: float = 60.0) -> list[Path]:
-    """Delete what no live run can need: every pending file (call at server start, before any
-    run) and ``.*.tmp`` files of interrupted atomic writes older than ``min_age_s`` in the
-    user, pending and map-cache folders. Returns the paths deleted."""
-    gone, now = [], time.time()
+    """Delete what no live run can need: pending files written before this server process
+    started (their workers died with the old server; a registry re-created by a module reload
+    keeps this process's own) and ``.*.tmp`` files of interrupted atomic writes older than
+    ``min_age_s`` in the user, pending and map-cache folders. Returns the paths deleted."""
+    gone, now, born = [], time.time(), _process_start()
     pend = paths.pending_dir()
     folders = [paths.user_dir(), pend, paths.cache_dir()]
     for folder in folders:
@@ -158,8 +167,9 @@ def cleanup_files(min_age_s: float = 60.0) -> list[Path]:
         for f in folder.iterdir():
             try:
                 tmp = f.name.startswith(".") and f.name.endswith(".tmp")
-                if f.is_file() and (folder == pend or (tmp and now - f.stat().st_mtime
-                                                       > min_age_s)):
+                age = now - f.stat().st_mtime
+                if f.is_file() and ((folder == pend and f.stat().st_mtime < born)
+                                    or (tmp and age > min_age_s)):
                     f.unlink()
                     gone.append(f)
             except OSError:

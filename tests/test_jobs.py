@@ -251,7 +251,6 @@ def test_a_failed_run_leaves_no_pending_file(tmp_path, monkeypatch):
 
 def test_startup_removes_pending_and_stray_temp_files():
     import os
-    import time
 
     from services import paths
     user, pend = paths.user_dir(), paths.pending_dir()
@@ -262,9 +261,12 @@ def test_startup_removes_pending_and_stray_temp_files():
     left = pend / "0123abcd.safetensors"
     for f in (old_tmp, new_tmp, left):
         f.write_bytes(b"x" * 100)
-    os.utime(old_tmp, (time.time() - 3600,) * 2)
+    mine = pend / "4567cdef.safetensors"  # written by this server process: kept
+    mine.write_bytes(b"x")
+    for f in (old_tmp, left):  # from before this process started (a crashed server)
+        os.utime(f, (jobs._process_start() - 3600,) * 2)
     jobs.Registry()
-    assert not old_tmp.exists() and not left.exists() and new_tmp.exists()
+    assert not old_tmp.exists() and not left.exists() and new_tmp.exists() and mine.exists()
 
 
 def test_quota_per_client_and_in_total(tmp_path, monkeypatch):
