@@ -10,9 +10,16 @@ never skips a click that another process commits later.
 Typical use::
 
     store = ClassStore()                                   # .state/classroom.sqlite3
-    code, token = store.open_class({"dataset": "digits"})  # lecturer; keep the token secret
-    store.add_click(code, "s-42", {"kind": "point", "index": 7}, name="Ada")   # a student
+    code, token = store.open_class({"dataset": "digits", "extent": [-3, 3, -3, 3],
+                                    "n_points": 360})      # lecturer; keep the token secret
+    name = store.join(code, "s-42", "Ada", address="10.0.0.5")                 # a student
+    store.add_click(code, "s-42", {"kind": "point", "index": 7}, name=name, auto_join=False)
     new = store.clicks(code, after_id=last_seen)           # the lecturer's live view
+    store.set_locked(code, token, True)                    # everyone is in: close joining
+
+Refusals a flood would repeat (a join over the address's bucket, a click too soon after the
+student's last or off the class's map) are decided in memory before any write lock, so a
+hostile client cannot queue the honest students' clicks behind its own.
 """
 from __future__ import annotations
 
