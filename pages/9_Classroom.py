@@ -4,6 +4,7 @@ import streamlit as st
 
 from aecore.errors import LatentLabError
 from ui import classroom, shell, text
+from ui.plaintext import escape_md
 
 role = st.session_state.get(classroom.ROLE)
 if (teach := st.query_params.get("teach")) is not None:
@@ -19,15 +20,11 @@ if role is None and (code := st.query_params.get("join")):
 sel = shell.page_setup("Classroom", icon=":material/groups:", sidebar=role != "student")
 st.title("Classroom")
 if msg := st.session_state.pop("class.error", None):
-    st.error(msg, icon=":material/error:")
+    st.error(escape_md(msg), icon=":material/error:")
 try:
     if role is None:
         st.markdown(text.CLASSROOM)
-        classroom.join_form()
-        if sel.info is not None:
-            st.button(f"Start a class with {sel.info.name}", type="primary",
-                      icon=":material/co_present:", on_click=classroom.start,
-                      args=(sel.info, sel.method))
+        classroom.join_form(sel.info, sel.method)
     elif role == "lecturer":
         classroom.lecturer_controls(sel.info, sel.method)
         if sel.info is not None:

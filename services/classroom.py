@@ -10,9 +10,16 @@ never skips a click that another process commits later.
 Typical use::
 
     store = ClassStore()                                   # .state/classroom.sqlite3
-    code, token = store.open_class({"dataset": "digits"})  # lecturer; keep the token secret
-    store.add_click(code, "s-42", {"kind": "point", "index": 7}, name="Ada")   # a student
+    code, token = store.open_class({"dataset": "digits", "extent": [-3, 3, -3, 3],
+                                    "n_points": 360})      # lecturer; keep the token secret
+    name = store.join(code, "s-42", "Ada", address="10.0.0.5")                 # a student
+    store.add_click(code, "s-42", {"kind": "point", "index": 7}, name=name, auto_join=False)
     new = store.clicks(code, after_id=last_seen)           # the lecturer's live view
+    store.set_locked(code, token, True)                    # everyone is in: close joining
+
+Refusals a flood would repeat (a join over the address's bucket, a click too soon after the
+student's last or off the class's map) are decided in memory before any write lock, so a
+hostile client cannot queue the honest students' clicks behind its own.
 """
 from __future__ import annotations
 
@@ -24,7 +31,9 @@ import numbers
 import re
 import secrets
 import sqlite3
+import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,11 +45,11 @@ from .errors import (BadClick, ClassExpired, ClassFull, ClassNotFound, Classroom
 from .paths import state_dir
 
 __all__ = ["CODE_ALPHABET", "CODE_LEN", "SCHEMA_VERSION", "Limits", "ClassInfo", "Click",
-           "ClassStore", "default_db", "normalize_code"]
+           "Student", "ClassStore", "default_db", "normalize_code", "clean_name"]
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I: easy to read off a projector
 CODE_LEN = 5  # 32**5 = 33.5 million codes
-SCHEMA_VERSION = 1  # stored in PRAGMA user_version
+SCHEMA_VERSION = 2  # stored in PRAGMA user_version (2: students, join buckets, locked)
 BUSY_TIMEOUT_S = 5.0  # how long a connection waits for another writer's lock
 MAX_SETTINGS_BYTES = 4096  # settings as UTF-8 JSON
 MAX_COORD = 1e6  # |x|, |y| of a click on the map
@@ -70,6 +79,22 @@ CREATE TABLE IF NOT EXISTS clicks (
 );
 CREATE INDEX IF NOT EXISTS clicks_by_code ON clicks (code, id);
 CREATE INDEX IF NOT EXISTS clicks_by_student ON clicks (code, student, t);
+CREATE TABLE IF NOT EXISTS students (
+    code    TEXT NOT NULL,
+    student TEXT NOT NULL,
+    name    TEXT NOT NULL,
+    joined  REAL NOT NULL,
+    blocked INTEGER NOT NULL DEFAULT 0,  -- 1: removed by the lecturer for good
+    PRIMARY KEY (code, student)
+);
+CREATE TABLE IF NOT EXISTS join_buckets (  -- token bucket of joins per source address
+    addr   TEXT PRIMARY KEY,
+    tokens REAL NOT NULL,
+    t      REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS locks (  -- classes whose lecturer closed joining
+    code TEXT PRIMARY KEY
+);
 """
 
 
@@ -95,6 +120,31 @@ def normalize_code(code: str) -> str:
     return c
 
 
+def clean_name(name: Any, max_len: int = 24) -> str:
+    """A student's display name: NFC-normalised, spaces of any kind made plain and collapsed.
+
+    Raises
+    ------
+    BadClick
+        If ``name`` is not a string, is longer than ``max_len`` characters once normalised, or
+        holds an invisible or control character (a zero-width joiner of an emoji sequence, a
+        soft hyphen, a line break...): such names look like another student's on the projector.
+    """
+    if not isinstance(name, str):
+        raise BadClick(f"a name is a string, not {type(name).__name__}")
+    s = unicodedata.normalize("NFC", name)
+    bad = [c for c in s if unicodedata.category(c)[0] == "C" or unicodedata.category(c) in
+           ("Zl", "Zp")]
+    s = " ".join(s.split())  # any run of spaces (no-break, thin...) -> one plain space
+    if bad:
+        raise BadClick(f"a name may not contain invisible or control characters such as "
+                       f"U+{ord(bad[0]):04X} ({unicodedata.name(bad[0], 'unnamed')}); "
+                       "use letters, digits and plain spaces")
+    if len(s) > max_len:
+        raise BadClick(f"a name is at most {max_len} printable characters; got {len(s)}")
+    return s
+
+
 @dataclass(frozen=True)
 class Limits:
     """Limits that protect a class from runaway or malicious clients.
@@ -113,6 +163,12 @@ class Limits:
         Seconds a class lives after it is opened.
     max_name_len : int
         Characters of a student's display name.
+    join_burst, join_per_s : float
+        Per source address: a token bucket of joins (all classes together), ``join_burst``
+        at once and ``join_per_s`` refilled each second. The default (30 at once, then 3 a
+        second: 30 per 10 s) lets a 300-student hall behind one NAT address join in under
+        two minutes, and slows one client's flood of fake students to the same pace, where the
+        lecturer's lock and block controls can catch it.
     """
 
     min_interval_s: float = 0.25
@@ -121,6 +177,8 @@ class Limits:
     max_students: int = 300
     ttl_s: float = 3 * 3600
     max_name_len: int = 24
+    join_burst: float = 30
+    join_per_s: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -135,13 +193,15 @@ class ClassInfo:
         Epoch seconds.
     settings : dict
         The JSON object chosen by the lecturer, e.g. ``{"dataset": "digits", "model": ...,
-        "model_id": ..., "projection": "identity"}``.
+        "model_id": ..., "projection": "identity", "extent": [x0, x1, y0, y1],
+        "n_points": n}``; the last two bound the clicks :meth:`ClassStore.add_click` accepts.
     """
 
     code: str
     created: float
     expires: float
     settings: dict[str, Any] = field(default_factory=dict)
+    locked: bool = False  # the lecturer closed joining: only students already in may click
 
 
 @dataclass(frozen=True)
@@ -173,6 +233,29 @@ class Click:
     x: float
     y: float
     index: int
+
+
+@dataclass(frozen=True)
+class Student:
+    """A student of a class as the lecturer sees them.
+
+    Attributes
+    ----------
+    student, name : str
+        Session id and display name (may be empty).
+    joined : float
+        Epoch seconds.
+    blocked : bool
+        Removed by the lecturer for good: may neither rejoin nor click.
+    clicks : int
+        Clicks stored now.
+    """
+
+    student: str
+    name: str
+    joined: float
+    blocked: bool
+    clicks: int
 
 
 def _hash_token(token: str) -> str:
@@ -228,6 +311,26 @@ def _check_pick(pick: Any) -> tuple[str, float, float, int]:
     return kind, x, y, idx
 
 
+def _check_on_map(settings: dict, kind: str, x: float, y: float, idx: int) -> None:
+    """BadClick unless the click lies on the class's current map: ``settings["extent"]``
+    ``[x0, x1, y0, y1]`` bounds a grid click's spot, ``settings["n_points"]`` a point click's
+    image index (a class opened without them accepts any spot, as before)."""
+    ext, n = settings.get("extent"), settings.get("n_points")
+    if isinstance(n, int) and idx >= n:
+        raise BadClick(f"this map has {n} images; got index {idx}")
+    if kind == "grid" and isinstance(ext, list) and len(ext) == 4:  # a point sits at its image
+        x0, x1, y0, y1 = ext
+        if not (x0 <= x <= x1 and y0 <= y <= y1):
+            raise BadClick(f"the spot ({x:.4g}, {y:.4g}) is off the class's map "
+                           f"[{x0:.4g}, {x1:.4g}] × [{y0:.4g}, {y1:.4g}]")
+
+
+def _check_student(student: Any) -> None:
+    if not isinstance(student, str) or not _STUDENT_RE.fullmatch(student):
+        raise BadClick(f"a student id is 1-64 characters of A-Z a-z 0-9 _ -; "
+                       f"got {str(student)[:20]!r}")
+
+
 def _row_to_click(r: tuple) -> Click:
     id_, code, student, name, t, kind, x, y, idx = r
     return Click(id=id_, code=code, student=student, name=name, t=t, kind=kind,
@@ -264,6 +367,15 @@ class ClassStore:
         self.path = Path(path) if path is not None else default_db()
         self.limits = limits
         self._clock = clock
+        # refusals decided in memory, before any SQLite write lock (issue 14: a flood of
+        # refused joins and clicks must not queue the honest students' clicks behind it);
+        # the checks inside the transactions stay the authority (other processes, restarts)
+        self._mem = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # addr -> (tokens, t) last stored
+        self._joined: set[tuple[str, str]] = set()  # (code, student) joined through this store
+        self._last: dict[tuple[str, str], float] = {}  # (code, student) -> last click time
+        self._hold: dict[tuple[str, str], float] = {}  # (code, student) -> refused until
+        self._maps: dict[str, tuple[float, dict]] = {}  # code -> (read at, settings)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
@@ -292,7 +404,11 @@ class ClassStore:
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
             conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across app crashes
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.OperationalError as exc:  # another writer held the lock too long
+                raise RateLimited(f"the class is busy ({exc}); try again in a second",
+                                  retry_after_s=1.0) from None
             with conn:  # commit on success, roll back on any exception
                 yield conn
         finally:
@@ -315,9 +431,34 @@ class ClassStore:
 
     @staticmethod
     def _purge(conn: sqlite3.Connection, now: float) -> int:
-        conn.execute("DELETE FROM clicks WHERE code IN "
-                     "(SELECT code FROM classes WHERE expires <= ?)", (now,))
+        for table in ("clicks", "students", "locks"):
+            conn.execute(f"DELETE FROM {table} WHERE code IN "
+                         "(SELECT code FROM classes WHERE expires <= ?)", (now,))
         return conn.execute("DELETE FROM classes WHERE expires <= ?", (now,)).rowcount
+
+    def _remember(self, table: dict, key, value) -> None:
+        """Store in one of the in-memory tables, forgetting them all past 100,000 entries."""
+        with self._mem:
+            if len(table) > 100_000:
+                table.clear()
+            table[key] = value
+
+    def _early_refusal(self, code: str, student: str, kind: str, x: float, y: float,
+                       idx: int) -> None:
+        """Refuse, without a write transaction, a click this process already knows is
+        refused: too soon after the student's last one, or off the class's map."""
+        now = self._clock()
+        last = self._last.get((code, student))
+        wait = self.limits.min_interval_s - (now - last) if last is not None else 0.0
+        if wait > 0:
+            raise RateLimited(f"wait {wait:.2f} s between two clicks", retry_after_s=wait)
+        until = self._hold.get((code, student))
+        if until is not None and now < until:
+            raise RateLimited(f"at most {self.limits.per_minute} clicks a minute; wait "
+                              f"{until - now:.1f} s", retry_after_s=until - now)
+        seen = self._maps.get(code)
+        if seen is not None and now - seen[0] < 5.0:
+            _check_on_map(seen[1], kind, x, y, idx)
 
     # -- lecturer ---------------------------------------------------------------------------
 
@@ -357,8 +498,10 @@ class ClassStore:
                     continue  # code taken: draw another
         raise ClassroomError("could not draw a free class code")  # pragma: no cover
 
-    def update_settings(self, code: str, token: str, settings: dict) -> ClassInfo:
-        """Replace the settings of a class (lecturer only).
+    def update_settings(self, code: str, token: str, settings: dict,
+                        clear_clicks: bool = False) -> ClassInfo:
+        """Replace the settings of a class (lecturer only); with ``clear_clicks``, delete its
+        clicks too (they were made on another map and mean nothing on the new one).
 
         Raises
         ------
@@ -376,7 +519,93 @@ class ClassStore:
             if now >= row[3]:
                 raise ClassExpired(f"class {code} has ended; open a new one")
             conn.execute("UPDATE classes SET settings = ? WHERE code = ?", (js, code))
-        return ClassInfo(code=code, created=row[2], expires=row[3], settings=json.loads(js))
+            self._remember(self._maps, code, (now, json.loads(js)))
+            if clear_clicks:
+                conn.execute("DELETE FROM clicks WHERE code = ?", (code,))
+            locked = self._locked(conn, code)
+        return ClassInfo(code=code, created=row[2], expires=row[3], settings=json.loads(js),
+                         locked=locked)
+
+    @staticmethod
+    def _locked(conn: sqlite3.Connection, code: str) -> bool:
+        return conn.execute("SELECT 1 FROM locks WHERE code = ?", (code,)).fetchone() is not None
+
+    def _lecturer_tx(self, code: str, token: str):
+        """A write transaction on a live class after the lecturer's token was checked."""
+        store = self
+
+        @contextmanager
+        def tx() -> Iterator[sqlite3.Connection]:
+            with store._tx(write=True) as conn:
+                row = store._class_row(conn, code, store._clock(), allow_expired=True)
+                store._check_token(row, token)
+                yield conn
+        return tx()
+
+    def students(self, code: str, token: str) -> list[Student]:
+        """Every student of a class, in joining order, with their click counts (lecturer
+        only).
+
+        Raises
+        ------
+        BadClick, ClassNotFound, NotLecturer
+        """
+        code = normalize_code(code)
+        with self._lecturer_tx(code, token) as conn:
+            rows = conn.execute(
+                "SELECT s.student, s.name, s.joined, s.blocked, "
+                "(SELECT COUNT(*) FROM clicks c WHERE c.code = s.code AND c.student = s.student)"
+                " FROM students s WHERE s.code = ? ORDER BY s.joined, s.student",
+                (code,)).fetchall()
+        return [Student(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+
+    def remove_student(self, code: str, token: str, student: str, block: bool = False) -> int:
+        """Remove a student and their clicks (lecturer only). With ``block`` the student id
+        may neither rejoin nor click again; otherwise it may join again. Returns the number of
+        clicks deleted.
+
+        Raises
+        ------
+        BadClick, ClassNotFound, NotLecturer
+        """
+        code = normalize_code(code)
+        with self._lecturer_tx(code, token) as conn:
+            n = conn.execute("DELETE FROM clicks WHERE code = ? AND student = ?",
+                             (code, student)).rowcount
+            if block:
+                conn.execute("INSERT INTO students (code, student, name, joined, blocked) "
+                             "VALUES (?, ?, '', ?, 1) ON CONFLICT (code, student) "
+                             "DO UPDATE SET blocked = 1", (code, student, self._clock()))
+            else:
+                conn.execute("DELETE FROM students WHERE code = ? AND student = ?",
+                             (code, student))
+        return n
+
+    def clear_clicks(self, code: str, token: str) -> int:
+        """Delete every click of a class (lecturer only); returns how many.
+
+        Raises
+        ------
+        BadClick, ClassNotFound, NotLecturer
+        """
+        code = normalize_code(code)
+        with self._lecturer_tx(code, token) as conn:
+            return conn.execute("DELETE FROM clicks WHERE code = ?", (code,)).rowcount
+
+    def set_locked(self, code: str, token: str, locked: bool) -> None:
+        """Close (``locked=True``) or reopen joining (lecturer only): once closed, only the
+        students already in may click.
+
+        Raises
+        ------
+        BadClick, ClassNotFound, NotLecturer
+        """
+        code = normalize_code(code)
+        with self._lecturer_tx(code, token) as conn:
+            if locked:
+                conn.execute("INSERT OR IGNORE INTO locks (code) VALUES (?)", (code,))
+            else:
+                conn.execute("DELETE FROM locks WHERE code = ?", (code,))
 
     def close(self, code: str, token: str) -> None:
         """Delete a class and all its clicks (lecturer only; works on an expired class too).
@@ -389,8 +618,8 @@ class ClassStore:
         with self._tx(write=True) as conn:
             row = self._class_row(conn, code, self._clock(), allow_expired=True)
             self._check_token(row, token)
-            conn.execute("DELETE FROM clicks WHERE code = ?", (code,))
-            conn.execute("DELETE FROM classes WHERE code = ?", (code,))
+            for table in ("clicks", "students", "locks", "classes"):
+                conn.execute(f"DELETE FROM {table} WHERE code = ?", (code,))
 
     # -- everyone ---------------------------------------------------------------------------
 
@@ -404,9 +633,91 @@ class ClassStore:
         code = normalize_code(code)
         with self._tx(write=False) as conn:
             r = self._class_row(conn, code, self._clock())
-        return ClassInfo(code=r[0], created=r[2], expires=r[3], settings=json.loads(r[4]))
+            locked = self._locked(conn, code)
+        return ClassInfo(code=r[0], created=r[2], expires=r[3], settings=json.loads(r[4]),
+                         locked=locked)
 
-    def add_click(self, code: str, student: str, pick: dict, name: str = "") -> Click:
+    def join(self, code: str, student: str, name: str = "", address: str | None = None) -> str:
+        """Register a student in a class (again: only updates the name); returns the name as
+        stored (:func:`clean_name`).
+
+        Parameters
+        ----------
+        code, student, name : str
+            As in :meth:`add_click`.
+        address : str, optional
+            The client's source address (``st.context.ip_address``); None counts as one shared
+            address. A new student spends one token of that address's join bucket
+            (``limits.join_burst`` at once, ``limits.join_per_s`` refilled per second).
+
+        Raises
+        ------
+        BadClick
+            Malformed code, student id or name.
+        ClassNotFound, ClassExpired
+        ClassFull
+            The class has ``limits.max_students`` students, or its lecturer closed joining.
+        NotLecturer
+            The lecturer blocked this student.
+        RateLimited
+            Too many new students from this address just now; ``retry_after_s`` says when.
+        """
+        code = normalize_code(code)
+        _check_student(student)
+        name = clean_name(name, self.limits.max_name_len)
+        addr = str(address)[:64] if address else "?"
+        lim = self.limits
+        b = self._buckets.get(addr)
+        if b is not None and (code, student) not in self._joined:
+            tokens = min(lim.join_burst, b[0] + max(0.0, self._clock() - b[1]) * lim.join_per_s)
+            if tokens < 1:  # refused in memory: a flood never takes the write lock
+                wait = (1 - tokens) / lim.join_per_s
+                raise RateLimited(f"too many students joined from your network just now; "
+                                  f"try again in {wait:.0f} s", retry_after_s=wait)
+        with self._tx(write=True) as conn:
+            now = self._clock()
+            self._class_row(conn, code, now)
+            r = conn.execute("SELECT blocked FROM students WHERE code = ? AND student = ?",
+                             (code, student)).fetchone()
+            if r is not None and r[0]:
+                raise NotLecturer("the lecturer removed you from this class")
+            if r is not None:
+                conn.execute("UPDATE students SET name = ? WHERE code = ? AND student = ?",
+                             (name, code, student))
+                with self._mem:
+                    self._joined.add((code, student))
+                return name
+            self._admit(conn, code, now)
+            b = conn.execute("SELECT tokens, t FROM join_buckets WHERE addr = ?",
+                             (addr,)).fetchone()
+            tokens = lim.join_burst if b is None else min(
+                lim.join_burst, b[0] + max(0.0, now - b[1]) * lim.join_per_s)
+            if tokens < 1:
+                self._remember(self._buckets, addr, (tokens, now))
+                wait = (1 - tokens) / lim.join_per_s
+                raise RateLimited(f"too many students joined from your network just now; "
+                                  f"try again in {wait:.0f} s", retry_after_s=wait)
+            self._remember(self._buckets, addr, (tokens - 1, now))
+            conn.execute("INSERT INTO join_buckets (addr, tokens, t) VALUES (?, ?, ?) "
+                         "ON CONFLICT (addr) DO UPDATE SET tokens = excluded.tokens, "
+                         "t = excluded.t", (addr, tokens - 1, now))
+            conn.execute("INSERT INTO students (code, student, name, joined) "
+                         "VALUES (?, ?, ?, ?)", (code, student, name, now))
+        with self._mem:
+            self._joined.add((code, student))
+        return name
+
+    def _admit(self, conn: sqlite3.Connection, code: str, now: float) -> None:
+        """ClassFull unless a new student may enter (joining open, below the cap)."""
+        if self._locked(conn, code):
+            raise ClassFull(f"the lecturer has closed joining class {code}")
+        n = conn.execute("SELECT COUNT(*) FROM students WHERE code = ? AND blocked = 0",
+                         (code,)).fetchone()[0]
+        if n >= self.limits.max_students:
+            raise ClassFull(f"class {code} has reached {self.limits.max_students} students")
+
+    def add_click(self, code: str, student: str, pick: dict, name: str = "",
+                  auto_join: bool = True) -> Click:
         """Store one student's click.
 
         Parameters
@@ -420,7 +731,11 @@ class ClassStore:
             ``"y"`` (both or neither), or ``{"kind": "grid", "x": float, "y": float}``;
             coordinates finite, at most 1e6 in size; bools are not numbers; no other keys.
         name : str
-            Display name, stripped; at most ``limits.max_name_len`` printable characters.
+            Display name (:func:`clean_name`): at most ``limits.max_name_len`` characters.
+        auto_join : bool
+            Join a student id seen for the first time (as :meth:`join` without its address
+            bucket); False: refuse it with ClassNotFound (the app, which joins students
+            first, so that a student the lecturer removed must join again).
 
         Returns
         -------
@@ -430,40 +745,49 @@ class ClassStore:
         Raises
         ------
         BadClick
-            Malformed code, student, name or pick.
+            Malformed code, student, name or pick, or a spot or image index off the class's
+            current map (``settings["extent"]``, ``settings["n_points"]``).
         ClassNotFound, ClassExpired
+        NotLecturer
+            The lecturer blocked this student.
         ClassFull
-            ``limits.max_clicks`` reached, or a new student beyond ``limits.max_students``.
+            ``limits.max_clicks`` reached, or a student who never joined while joining is
+            closed or the class has ``limits.max_students`` (such a student is joined here,
+            without :meth:`join`'s per-address bucket: the app always calls :meth:`join`
+            first).
         RateLimited
             Closer than ``min_interval_s`` to this student's last click, or ``per_minute``
             clicks already in the last 60 s; ``retry_after_s`` says when to try again.
         """
         code = normalize_code(code)
-        if not isinstance(student, str) or not _STUDENT_RE.fullmatch(student):
-            raise BadClick(f"a student id is 1-64 characters of A-Z a-z 0-9 _ -; "
-                           f"got {str(student)[:20]!r}")
-        if not isinstance(name, str):
-            raise BadClick(f"a name is a string, not {type(name).__name__}")
-        name = name.strip()
-        if len(name) > self.limits.max_name_len or not name.isprintable():
-            raise BadClick(f"a name is at most {self.limits.max_name_len} printable characters")
+        _check_student(student)
+        name = clean_name(name, self.limits.max_name_len)
         kind, x, y, idx = _check_pick(pick)
+        self._early_refusal(code, student, kind, x, y, idx)
         lim = self.limits
         with self._tx(write=True) as conn:
             now = self._clock()  # read under the write lock: t follows the id order
-            self._class_row(conn, code, now)
+            row = self._class_row(conn, code, now)
+            settings = json.loads(row[4])
+            self._remember(self._maps, code, (now, settings))
+            _check_on_map(settings, kind, x, y, idx)
+            known = conn.execute("SELECT blocked FROM students WHERE code = ? AND student = ?",
+                                 (code, student)).fetchone()
+            if known is not None and known[0]:
+                raise NotLecturer("the lecturer removed you from this class")
+            if known is None:  # a student id the server never joined: same rules as join
+                if not auto_join:
+                    raise ClassNotFound(f"you are not in class {code} (any more): join again")
+                self._admit(conn, code, now)
+                conn.execute("INSERT INTO students (code, student, name, joined) "
+                             "VALUES (?, ?, ?, ?)", (code, student, name, now))
             n_clicks = conn.execute("SELECT COUNT(*) FROM clicks WHERE code = ?",
                                     (code,)).fetchone()[0]
             if n_clicks >= lim.max_clicks:
                 raise ClassFull(f"class {code} has reached {lim.max_clicks} clicks")
             last = conn.execute("SELECT MAX(t) FROM clicks WHERE code = ? AND student = ?",
                                 (code, student)).fetchone()[0]
-            if last is None:
-                n_students = conn.execute("SELECT COUNT(DISTINCT student) FROM clicks "
-                                          "WHERE code = ?", (code,)).fetchone()[0]
-                if n_students >= lim.max_students:
-                    raise ClassFull(f"class {code} has reached {lim.max_students} students")
-            else:
+            if last is not None:
                 wait = lim.min_interval_s - (now - last)
                 if wait > 0:
                     raise RateLimited(f"wait {wait:.2f} s between two clicks",
@@ -476,6 +800,7 @@ class ClassStore:
                                     max(lim.per_minute, 1) - 1)).fetchone()
                 if kth is not None:
                     wait = max(kth[0] + WINDOW_S - now, 1e-3)
+                    self._remember(self._hold, (code, student), now + wait)
                     raise RateLimited(f"at most {lim.per_minute} clicks a minute; "
                                       f"wait {wait:.1f} s", retry_after_s=wait)
             cur = conn.execute("INSERT INTO clicks (code, student, name, t, kind, x, y, idx) "
@@ -483,6 +808,7 @@ class ClassStore:
                                (code, student, name, now, kind,
                                 None if math.isnan(x) else x, None if math.isnan(y) else y, idx))
             id_ = cur.lastrowid
+        self._remember(self._last, (code, student), now)
         return Click(id=id_, code=code, student=student, name=name, t=now, kind=kind, x=x, y=y,
                      index=idx)
 
@@ -506,7 +832,7 @@ class ClassStore:
         return [_row_to_click(r) for r in rows]
 
     def counts(self, code: str) -> dict[str, int]:
-        """``{"clicks": n, "students": m}`` of a class.
+        """``{"clicks": n, "students": m}`` of a class (students joined and not blocked).
 
         Raises
         ------
@@ -515,6 +841,7 @@ class ClassStore:
         code = normalize_code(code)
         with self._tx(write=False) as conn:
             self._class_row(conn, code, self._clock())
-            n, m = conn.execute("SELECT COUNT(*), COUNT(DISTINCT student) FROM clicks "
-                                "WHERE code = ?", (code,)).fetchone()
+            n = conn.execute("SELECT COUNT(*) FROM clicks WHERE code = ?", (code,)).fetchone()[0]
+            m = conn.execute("SELECT COUNT(*) FROM students WHERE code = ? AND blocked = 0",
+                             (code,)).fetchone()[0]
         return {"clicks": n, "students": m}

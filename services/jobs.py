@@ -13,10 +13,16 @@ Streamlit's file watcher cannot confuse them.
 """
 from __future__ import annotations
 
+import ctypes
 import importlib
+import json
 import multiprocessing as mp
+import os
 import queue as queue_mod
+import re
 import shutil
+import signal
+import sys
 import threading
 import time
 import uuid
@@ -35,13 +41,155 @@ from aecore.train import EpochLog, StepLog
 from . import paths
 
 __all__ = ["Started", "Step", "Epoch", "Done", "Failed", "run_job", "latent_preview",
-           "publish", "Job", "Registry", "PREVIEW_N", "WORKER_THREADS", "MAX_JOBS",
-           "KEEP_FINISHED_S"]
+           "publish", "Job", "Registry", "Budget", "budget", "check_budget", "cleanup_files",
+           "PREVIEW_N", "WORKER_THREADS", "MAX_JOBS", "MAX_JOBS_PER_CLIENT", "KEEP_FINISHED_S",
+           "RATE", "MAX_RUN_S", "BUDGET", "MAX_PARAMS", "HEARTBEAT_S", "USER_QUOTA_BYTES",
+           "CLIENT_QUOTA", "usage"]
 
 PREVIEW_N = 8  # test images whose reconstructions are sent after every epoch
 WORKER_THREADS = 1  # torch threads in the worker: leave the other core to the web server
 MAX_JOBS = 2  # training runs at once on this server (2 cores: more would starve the clicks)
+MAX_JOBS_PER_CLIENT = 1  # runs one client (source address) may hold: two tabs get one slot
 KEEP_FINISHED_S = 6 * 3600  # a finished, unsaved run can still be saved for this long
+# Training speed of one worker thread, in parameters x images per second. Measured with an
+# MLP VAE (Adam, 1 torch thread, 28x28 inputs) on the 2-core reference machine: 2.8e9 at
+# 784-400-20 / batch 128, 9.4e8 at 784-256-128-20 / batch 64, 8.1e8 at 784-1024-1024-20 /
+# batch 16 (small batches are slowest per image); the slowest figure, rounded, is used.
+RATE = 8e8
+MAX_RUN_S = 30 * 60  # wall-clock cap of one run (the worker stops itself, keeping its best)
+BUDGET = RATE * MAX_RUN_S  # 1.44e12 parameters x images x epochs: 30 min at the slowest rate
+# a model must fit in one checkpoint file (float32 weights, the header is small)
+MAX_PARAMS = (checkpoints.MAX_BYTES - 2**20) // 4
+HEARTBEAT_S = 60.0  # a run whose Train page has not polled for this long is stopped
+USER_QUOTA_BYTES = 2 * 2**30  # all saved user models together (8 of the largest allowed)
+CLIENT_QUOTA = 5  # saved models per client (source address)
+_PUBLISH_LOCK = threading.Lock()  # quota check and ledger update of one server process
+_SPLIT_SIZES = {"digits": {"train": 1437, "test": 360, "all": 1797}}
+_OTHER_SIZES = {"train": 60000, "test": 10000, "all": 70000}  # the torchvision datasets
+_SPLIT_RE = re.compile(r"^(train|test|all)(?:\[(-?\d*):(-?\d*)\])?$")
+
+
+# -- the budget of a run -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Budget:
+    """What a run costs, known before it starts.
+
+    Attributes
+    ----------
+    params : int
+        Trainable parameters of the model.
+    images : int
+        Training images per epoch.
+    epochs : int
+    cost : float
+        ``params * images * epochs``.
+    seconds : float
+        Estimated training time at :data:`RATE` (an upper estimate).
+    """
+
+    params: int
+    images: int
+    epochs: int
+    cost: float
+    seconds: float
+
+
+def _n_images(dataset: str, split: str) -> int:
+    """Images in a split such as ``"train"`` or ``"test[:8000]"``, without loading it."""
+    m = _SPLIT_RE.match(split.replace(" ", ""))
+    n = _SPLIT_SIZES.get(dataset, _OTHER_SIZES)[m.group(1) if m else "train"]
+    if m and m.group(2) is not None:
+        a, b = (int(v) if v else None for v in (m.group(2), m.group(3)))
+        n = len(range(n)[slice(a, b)])
+    return n
+
+
+def budget(recipe: Recipe) -> Budget:
+    """The cost of ``recipe``: parameters (built on the meta device: no memory) × training
+    images × epochs, and its estimated seconds."""
+    import torch
+
+    from aecore.models import build_model
+
+    with torch.device("meta"):
+        params = sum(p.numel() for p in build_model(recipe.model).parameters())
+    images, epochs = _n_images(recipe.dataset, recipe.train_split), recipe.train.epochs
+    cost = float(params) * images * epochs
+    return Budget(params, images, epochs, cost, cost / RATE)
+
+
+def check_budget(recipe: Recipe) -> Budget:
+    """:func:`budget`, or ValueError saying what to lower.
+
+    Raises
+    ------
+    ValueError
+        The model has more than :data:`MAX_PARAMS` parameters (it could not be saved), or the
+        run costs more than :data:`BUDGET`.
+    """
+    b = budget(recipe)
+    if b.params > MAX_PARAMS:
+        raise ValueError(f"this model has {b.params:,} parameters; a saved model holds at most "
+                         f"{MAX_PARAMS:,} ({checkpoints.MAX_BYTES // 2**20} MiB): use fewer or "
+                         "narrower hidden layers")
+    if b.cost > BUDGET:
+        fit = int(BUDGET // (float(b.params) * b.images))
+        lower = (f"lower the epochs to {fit} or fewer, or" if fit >= 1 else "")
+        raise ValueError(f"this run would take about {b.seconds / 3600:.1f} h ({b.params:,} "
+                         f"parameters × {b.images:,} images × {b.epochs} epochs); a run may "
+                         f"take at most {MAX_RUN_S // 60} min on this server: {lower} use "
+                         "narrower hidden layers or fewer training images")
+    return b
+
+
+# -- files left behind -------------------------------------------------------------------------
+
+def _process_start() -> float:
+    """Epoch seconds when this process started (Linux: its /proc entry; else now)."""
+    try:
+        return Path(f"/proc/{os.getpid()}").stat().st_ctime
+    except OSError:
+        return time.time()
+
+
+def cleanup_files(min_age_s: float = 60.0) -> list[Path]:
+    """Delete what no live run can need: pending files written before this server process
+    started (their workers died with the old server; a registry re-created by a module reload
+    keeps this process's own) and ``.*.tmp`` files of interrupted atomic writes older than
+    ``min_age_s`` in the user, pending and map-cache folders. Returns the paths deleted."""
+    gone, now, born = [], time.time(), _process_start()
+    pend = paths.pending_dir()
+    folders = [paths.user_dir(), pend, paths.cache_dir()]
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for f in folder.iterdir():
+            try:
+                tmp = f.name.startswith(".") and f.name.endswith(".tmp")
+                age = now - f.stat().st_mtime
+                if f.is_file() and ((folder == pend and f.stat().st_mtime < born)
+                                    or (tmp and age > min_age_s)):
+                    f.unlink()
+                    gone.append(f)
+            except OSError:
+                continue  # another process removed it first
+    return gone
+
+
+def _die_with_parent() -> int:
+    """Ask Linux to kill this process when its parent dies (PR_SET_PDEATHSIG); returns the
+    parent's pid, which each step checks again where prctl is not available."""
+    ppid = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != ppid:  # the parent died before prctl took effect
+        os._exit(1)
+    return ppid
 
 
 # -- messages from the worker ------------------------------------------------------------------
@@ -148,6 +296,8 @@ def run_job(recipe: dict[str, Any], pending: str, queue, stop) -> None:
     from aecore.recipes import training_splits
 
     torch.set_num_threads(WORKER_THREADS)
+    ppid = _die_with_parent() if mp.parent_process() is not None else None
+    t0 = time.monotonic()
     seen = {}  # the model and its shown batch, filled by on_start
 
     def on_start(model, splits) -> None:
@@ -170,10 +320,13 @@ def run_job(recipe: dict[str, Any], pending: str, queue, stop) -> None:
                 rec = model.reconstruct(seen["shown"].to(model.code_mean.device)).cpu().numpy()
             model.train(was)
             queue.put(Epoch(log.to_dict(), rec))
-        return stop.is_set()
+        if ppid is not None and os.getppid() != ppid:  # the server died: no one will read
+            os._exit(1)
+        return stop.is_set() or time.monotonic() - t0 > MAX_RUN_S
 
     try:
         r = recipe_from_dict(recipe)
+        check_budget(r)  # the server checked it too; a worker never trains past the budget
         splits = training_splits(r)
         steps = -(-len(splits.train) // r.train.batch_size)
         model, hist, path = train_and_save(r, pending, splits=splits, callback=callback,
@@ -183,10 +336,13 @@ def run_job(recipe: dict[str, Any], pending: str, queue, stop) -> None:
         queue.put(Done(str(path), hist.best_epoch, hist.stopped, info.meta["metrics"],
                        hist.seconds, latent_preview(model, splits.test)))
     except TrainingDiverged as exc:
+        Path(pending).unlink(missing_ok=True)
         queue.put(Failed(str(exc), diverged=True))
     except (LatentLabError, ValueError, OSError) as exc:
+        Path(pending).unlink(missing_ok=True)
         queue.put(Failed(f"{type(exc).__name__}: {exc}"))
     except Exception as exc:  # the server must hear about any failure, never hang waiting
+        Path(pending).unlink(missing_ok=True)
         queue.put(Failed(f"unexpected {type(exc).__name__}: {exc}"))
 
 
@@ -214,8 +370,34 @@ def latent_preview(model, test) -> dict[str, Any]:
     return {"xy": xy, "labels": test.y.numpy(), "classes": list(test.classes), "method": method}
 
 
-def publish(pending: str | Path, name: str, folder: str | Path | None = None) -> Path:
-    """Copy a pending checkpoint into the user folder under a validated name, atomically.
+def _ledger_path(folder: Path) -> Path:
+    return folder / ".owners.json"  # {file name: client}; not a checkpoint, never listed
+
+
+def _read_ledger(folder: Path) -> dict[str, str]:
+    try:
+        d = json.loads(_ledger_path(folder).read_text())
+        return {str(k): str(v) for k, v in d.items()} if isinstance(d, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def usage(folder: str | Path | None = None, client: str | None = None) -> tuple[int, int]:
+    """``(bytes of every saved model, models saved by client)`` in the user folder (file sizes
+    and the owners ledger only: no checkpoint is opened)."""
+    folder = Path(folder) if folder is not None else paths.user_dir()
+    files = {p.name: p.stat().st_size for p in folder.glob("*.safetensors")} \
+        if folder.is_dir() else {}
+    owners = _read_ledger(folder)
+    mine = sum(1 for f, c in owners.items() if c == (client or "?") and f in files)
+    return sum(files.values()), mine
+
+
+def publish(pending: str | Path, name: str, folder: str | Path | None = None,
+            client: str | None = None) -> Path:
+    """Move a pending checkpoint into the user folder under a validated name, atomically,
+    within the quotas (:data:`USER_QUOTA_BYTES` in all, :data:`CLIENT_QUOTA` models per
+    client). The pending file is deleted once the model is saved (it was kept twice).
 
     Parameters
     ----------
@@ -225,6 +407,8 @@ def publish(pending: str | Path, name: str, folder: str | Path | None = None) ->
         User-typed name (validated: no separators, no ``..``, 1-64 characters).
     folder : path, optional
         Defaults to :func:`services.paths.user_dir`.
+    client : str, optional
+        Who saves (the browser's source address), for the per-client quota.
 
     Returns
     -------
@@ -234,7 +418,7 @@ def publish(pending: str | Path, name: str, folder: str | Path | None = None) ->
     ------
     CheckpointError
         Invalid name, a name taken by a shipped model, an existing file (never overwritten),
-        or a pending file that does not load.
+        a pending file that does not load, or a quota reached (the message says which).
     """
     checkpoints.validate_name(name)
     if (checkpoints.SHIPPED_DIR / f"{name}.safetensors").exists():
@@ -242,15 +426,31 @@ def publish(pending: str | Path, name: str, folder: str | Path | None = None) ->
     folder = Path(folder) if folder is not None else paths.user_dir()
     target = folder / f"{name}.safetensors"
     checkpoints.read_info(pending)  # refuse to publish something that does not load
+    client = str(client)[:64] if client else "?"
+    with _PUBLISH_LOCK:
+        total, mine = usage(folder, client)
+        size = Path(pending).stat().st_size
+        if mine >= CLIENT_QUOTA:
+            raise CheckpointError(f"you have saved {mine} models on this server, the most one "
+                                  "device may keep; ask the lecturer to delete some")
+        if total + size > USER_QUOTA_BYTES:
+            raise CheckpointError(f"the server's space for saved models is full "
+                                  f"({total / 2**20:.0f} of {USER_QUOTA_BYTES / 2**20:.0f} "
+                                  "MiB); ask the lecturer to delete some models")
 
-    def copy(f) -> None:
-        with open(pending, "rb") as src:
-            shutil.copyfileobj(src, f)
+        def copy(f) -> None:
+            with open(pending, "rb") as src:
+                shutil.copyfileobj(src, f)
 
-    try:  # never overwrites: no race can replace someone's model
-        return atomic_write(target, copy, overwrite=False)
-    except FileExistsError:
-        raise CheckpointError(f"{target} already exists; choose another name") from None
+        try:  # never overwrites: no race can replace someone's model
+            out = atomic_write(target, copy, overwrite=False)
+        except FileExistsError:
+            raise CheckpointError(f"{target} already exists; choose another name") from None
+        owners = _read_ledger(folder)
+        owners[target.name] = client
+        atomic_write(_ledger_path(folder), json.dumps(owners).encode())
+    Path(pending).unlink(missing_ok=True)  # saved: the pending copy is not needed twice
+    return out
 
 
 # -- the server side ---------------------------------------------------------------------------
@@ -278,6 +478,19 @@ class Job:
     stop_requested: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     finished: float | None = None  # time.time() when the job stopped sending messages
+    client: str = "?"  # who started it (source address): slots are shared per client
+    pending: str = ""  # the checkpoint file the worker writes
+    polled: float = field(default_factory=time.time)  # last time its Train page looked
+    abandoned: bool = False  # its page went away: nobody can save it, its file goes
+
+    def touch(self) -> None:
+        """The owner's page polled: the run is still watched (see :data:`HEARTBEAT_S`)."""
+        self.polled = time.time()
+
+    def request_stop(self) -> None:
+        """Stop after the current step (the best epoch so far is kept)."""
+        self.stop.set()
+        self.stop_requested = True
 
     @property
     def active(self) -> bool:
@@ -316,16 +529,24 @@ class Job:
             self.status, self.message = "error", f"the training process ended (exit code {code})"
         if not self.active and self.finished is None:
             self.finished = time.time()
+        if not self.active and self.pending and (self.abandoned or self.result is None):
+            Path(self.pending).unlink(missing_ok=True)  # failed or unwatched: nothing to save
         if not self.active and self.process.exitcode is None:
             self.process.join(timeout=0)  # reap the worker once it exits: no zombie process
 
 
 class Registry:
-    """Server-wide table of jobs (one per server process; the UI shares it between sessions)."""
+    """Server-wide table of jobs (one per server process; the UI shares it between sessions).
 
-    def __init__(self):
+    Creating it deletes what earlier server processes left behind (:func:`cleanup_files`):
+    their workers died with them (``PR_SET_PDEATHSIG``), so no pending file is still needed.
+    """
+
+    def __init__(self, cleanup: bool = True):
         self.jobs: dict[str, Job] = {}
         self.lock = threading.Lock()
+        if cleanup:
+            cleanup_files()
 
     def running(self) -> int:
         """Number of jobs still training."""
@@ -335,11 +556,28 @@ class Registry:
     def _running(self) -> int:
         """:meth:`running` for a caller that holds the lock. Every job is drained first, so a
         run whose browser tab was closed stops counting once its process has ended."""
+        now = time.time()
         for job in self.jobs.values():
             job.drain()
+            if job.active and not job.abandoned and now - job.polled > HEARTBEAT_S:
+                job.abandoned = True  # its browser session has gone: free the slot
+                job.request_stop()
         return sum(j.active for j in self.jobs.values())
 
-    def start(self, recipe: Recipe, replaces: str | None = None) -> Job:
+    def active(self) -> list[Job]:
+        """The runs still training, oldest first (for the lecturer's overview)."""
+        with self.lock:
+            self._running()
+            return sorted((j for j in self.jobs.values() if j.active), key=lambda j: j.started)
+
+    def stop(self, job_id: str) -> None:
+        """Ask any run to stop (the lecturer's Stop); its owner may still save the best epoch."""
+        job = self.get(job_id)
+        if job is not None and job.active:
+            job.request_stop()
+
+    def start(self, recipe: Recipe, replaces: str | None = None, client: str | None = None
+              ) -> Job:
         """Start a worker process for ``recipe``.
 
         Parameters
@@ -347,16 +585,29 @@ class Registry:
         recipe : Recipe
         replaces : str, optional
             Id of the session's previous job, forgotten now (with its unsaved model).
+        client : str, optional
+            Who asks (the browser's source address); None counts as one client.
 
         Raises
         ------
+        ValueError
+            The run is over its budget (:func:`check_budget`: the message says what to lower).
         RuntimeError
-            The server is at its limit of ``MAX_JOBS`` runs.
+            The server is at its limit of ``MAX_JOBS`` runs, or this client already holds
+            ``MAX_JOBS_PER_CLIENT``.
         """
+        check_budget(recipe)
+        client = str(client)[:64] if client else "?"
         with self.lock:
             if self._running() >= MAX_JOBS:
                 raise RuntimeError(f"the server is already training {MAX_JOBS} models; "
                                    "try again when one has finished")
+            mine = sum(j.active and j.client == client for j in self.jobs.values())
+            if mine >= MAX_JOBS_PER_CLIENT:
+                raise RuntimeError(f"your device already trains {mine} model"
+                                   f"{'s' * (mine != 1)} (the server shares its "
+                                   f"{MAX_JOBS} slots between devices); stop it or let it "
+                                   "finish first")
             ctx = mp.get_context("spawn")
             q, stop = ctx.Queue(), ctx.Event()
             job_id = uuid.uuid4().hex[:12]
@@ -368,7 +619,7 @@ class Registry:
             proc = ctx.Process(target=target, daemon=True, name=f"train-{job_id}",
                                args=(recipe_to_dict(recipe), str(pending), q, stop))
             proc.start()
-            job = Job(job_id, recipe, proc, q, stop)
+            job = Job(job_id, recipe, proc, q, stop, client=client, pending=str(pending))
             self._prune(replaces)  # after the limit check: a refused start forgets nothing
             self.jobs[job_id] = job
             return job
@@ -389,3 +640,13 @@ class Registry:
         """The job with this id, or None."""
         with self.lock:
             return self.jobs.get(job_id) if job_id else None
+
+    def poll(self, job_id: str | None) -> Job | None:
+        """:meth:`get` for the run's own page: records the heartbeat, and stops runs whose
+        pages stopped polling (every Train page polls each second, so this runs often)."""
+        with self.lock:
+            job = self.jobs.get(job_id) if job_id else None
+            if job is not None:
+                job.touch()
+            self._running()
+            return job

@@ -2,10 +2,12 @@
 lecturer's map and strip show every click; a student joins by link and their clicks are sent."""
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from aecore import checkpoints
 from services.classroom import ClassStore, default_db
+from services.errors import BadClick
 from tests import mapspec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,8 +150,12 @@ def test_switching_model_starts_a_fresh_map_and_bad_indices_never_break_it():
     lect.selectbox(key="w.side.model").select(AE_Z2).run()  # another map: old clicks go
     assert not lect.exception
     assert sum(len(t["x"]) for t in _class_traces(lect).values()) == 0
-    students.add_click(code, "s2", {"kind": "point", "index": 9_999_999})  # not on this map
-    students.add_click(code, "s3", {"kind": "grid", "x": 1e6, "y": -1e6})  # far outside
+    # not on this map, or far outside it: the store refuses both (the class's settings hold
+    # the map's extent and size); the lecturer's map would not draw them either
+    with pytest.raises(BadClick, match="360 images"):
+        students.add_click(code, "s2", {"kind": "point", "index": 9_999_999})
+    with pytest.raises(BadClick, match="off the class's map"):
+        students.add_click(code, "s3", {"kind": "grid", "x": 1e6, "y": -1e6})
     lect.run()
     assert not lect.exception
     # neither is drawn: one forged spot would otherwise stretch the projector's axes
@@ -173,3 +179,98 @@ def test_a_student_joining_with_the_form_keeps_their_name_on_every_click():
     at.run()  # more runs without the form on the page must not lose the name
     clicks = ClassStore(default_db()).clicks(code)
     assert [(c.name, c.index) for c in clicks] == [("Ada", 7)]
+
+
+# -- issue 14 / issue 13 item 10 ---------------------------------------------------------------
+
+HOSTILE = ["![](http://127.0.0.1:9/)", ":red[ALERT] :rocket:", "$\\frac{1}{0}$",
+           "http://e.co/x", "<a href='//e.co'>x</a>", "**bold** _it_"]
+
+
+def _markdown_texts(at) -> list[str]:
+    """Every element Streamlit renders as Markdown."""
+    out = []
+    for kind in ("markdown", "caption", "info", "warning", "error", "success", "toast",
+                 "subheader", "title", "header"):
+        out += [e.value for e in at.get(kind)]
+    out += [b.label for b in at.button] + [e.label for e in at.expander]
+    return out
+
+
+def test_student_names_reach_the_projector_only_as_plain_text():
+    """``![](http://127.0.0.1:9/)`` as a name put an <img> on the lecturer's page."""
+    lect, code = _lecturer()
+    store = ClassStore(default_db())
+    for k, name in enumerate(HOSTILE):
+        store.join(code, f"h{k}", name, address="10.1.1.1")
+        store.add_click(code, f"h{k}", {"kind": "point", "index": k}, name=name)
+    lect.run()
+    assert not lect.exception
+    caps = _captions(lect)  # image captions are plain text
+    for name in HOSTILE:
+        assert any(name in c for c in caps), name
+        assert not [t for t in _markdown_texts(lect) if name in t], name
+    table = lect.dataframe[0].value  # the students table: plain text
+    assert sorted(table["name"]) == sorted(HOSTILE)
+
+
+def test_join_refuses_an_invisible_character_in_the_name_at_the_form():
+    _, code = _lecturer()
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.text_input[0].input(code)
+    at.text_input[1].input("👩\u200d💻Ada")  # an emoji ZWJ sequence
+    next(b for b in at.button if b.label == "Join").click().run()
+    assert not at.exception and "class.role" not in at.session_state
+    assert any("Cannot join" in e.value and "invisible" in e.value for e in at.error)
+    at.text_input[1].input("Zoe\u00a0Cafe\u0301")  # a no-break space and NFD: normalised
+    next(b for b in at.button if b.label == "Join").click().run()
+    assert at.session_state["class.name"] == "Zoe Café"
+
+
+def test_lecturer_removes_blocks_clears_and_locks():
+    lect, code = _lecturer()
+    store = ClassStore(default_db())
+    for s in ("a", "b", "c"):
+        store.join(code, s, s.upper() + "nn", address="10.2.2.2")
+        store.add_click(code, s, {"kind": "point", "index": 1}, name=s.upper() + "nn")
+    lect.run()
+    assert any("**3** students" in m.value for m in lect.markdown)
+    lect.selectbox(key="class.who").select("b")
+    lect.button(key="class.block").click().run()
+    assert not lect.exception
+    with pytest.raises(Exception, match="removed you"):
+        store.join(code, "b", address="10.2.2.2")
+    assert any("**2** students · **2** clicks" in m.value for m in lect.markdown)
+    assert sum(len(t["x"]) for t in _class_traces(lect).values()) == 2
+    lect.toggle(key="class.lock").set_value(True).run()
+    assert store.get(code).locked
+    with pytest.raises(Exception, match="closed joining"):
+        store.join(code, "late", address="10.2.2.3")
+    lect.button(key="class.clear").click().run()
+    assert store.counts(code)["clicks"] == 0
+    assert sum(len(t["x"]) for t in _class_traces(lect).values()) == 0
+
+
+def test_start_a_class_is_folded_away_below_join():
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    labels = [b.label for b in at.button]
+    start = next(b for b in at.button if b.label.startswith("Start a class"))
+    assert labels.index("Join") < labels.index(start.label)
+    assert start.proto.type != "primary"  # not the red button under Join any more
+    assert any(e.label == "Lecturer: start a class" for e in at.expander)
+
+
+def test_after_a_model_switch_counts_strip_and_student_address_agree():
+    lect, code = _lecturer()
+    stud = _student(code)
+    stud.session_state["map.pick"] = {"kind": "point", "index": 5}
+    stud.session_state["map.pick_seq"] = 1
+    stud.run()
+    lect.run()
+    assert any("**1** click" in m.value for m in lect.markdown)
+    lect.selectbox(key="w.side.model").select(AE_Z2).run()
+    # the header said "1 student · 2 clicks" while the strip waited for the first click
+    assert any("**1** student · **0** clicks" in m.value for m in lect.markdown)
+    assert any("Waiting for the first click" in i.value for i in lect.info)
+    stud.run()
+    assert stud.query_params["model"] in ("digits_ae_z2", ["digits_ae_z2"])

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 from aecore import checkpoints
 from tests import mapspec
 from ui import links, present
+from ui.plaintext import escape_md
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = {name: str(ROOT / "pages" / f) for name, f in (
@@ -87,12 +88,12 @@ def test_bad_link_values_are_reported_and_skipped_not_raised():
     assert not at.exception
     msgs = " ".join(w.value for w in at.warning)
     for name in ("steps", "path", "bogus", "model"):
-        assert f"`{name}=" in msgs or f"`{name}`" in msgs, name
+        assert f"{name}=" in msgs or f"{name} is not" in msgs, name
     assert at.session_state["interp.steps"] == 12  # the widget's default, untouched
     assert at.session_state["interp.a"] == 359  # clamped to the last of 360 test images
     at = _open("map", {"model": "no_such_model"})
     assert not at.exception
-    assert any("no_such_model" in w.value for w in at.warning)
+    assert any(escape_md("no_such_model") in w.value for w in at.warning)
 
 
 def test_presenter_mode_enlarges_recolours_and_hides_advanced_controls():
@@ -168,3 +169,65 @@ def test_hide_formulas_hides_every_pages_formulas(page):
     assert not hidden.exception
     assert [e for e in shown.expander if "formulas" in e.label]
     assert not [e for e in hidden.expander if "formulas" in e.label]
+
+
+# -- issue 14: echoed values are plain text; changed values are reported ----------------------
+
+INJECTIONS = ["1`![i](http://127.0.0.1:9/v.png)`", "x`[Reset password](http://e.co)`",
+              ":red[ALERT] :rocket:", "$\\frac{1}{0}$", "<img src=//e.co/x>", "www.e.co",
+              "http://e.co/a", "**bold** _it_", "1\n# heading"]
+
+
+def _unescaped(md: str) -> list[str]:
+    """Markdown-active text left in ``md`` (one line): punctuation without its backslash, or a
+    ``:`` or ``.`` an autolink or emoji shortcode could use."""
+    bad, i = [], 0
+    while i < len(md):
+        c = md[i]
+        if c == "\\":
+            i += 2
+            if md[i - 1] in ":." and md[i:i + 1] != "\u200b":
+                bad.append(md[i - 2:i + 1])
+            continue
+        if c in "!\"#$%&'()*+,-./:;<>?@[]^_`{|}~":  # "=" in one line is inert
+            bad.append(c)
+        i += 1
+    return bad
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_escape_md_leaves_nothing_markdown_can_use(value):
+    md = escape_md(value)
+    assert _unescaped(md) == [], md
+    assert "\n" not in md
+    # reading the escapes back gives the text itself (zero-width spaces aside)
+    import re
+    assert re.sub(r"\\(.)", r"\1", md).replace("\u200b", "") == value.replace("\n", " ")
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_echoed_link_values_cannot_inject_markdown(value):
+    """``/AE_vs_VAE?beta=1`![i](http://127.0.0.1:9/v.png)`` `` rendered an image inside the
+    app's own warning (the value sat between backticks, and Python's float error repeats it)."""
+    at = _open("cmp", {"beta": value, value[:20]: "1"})
+    assert not at.exception
+    msgs = [w.value for w in at.warning if "Lesson link" in w.value]
+    assert len(msgs) == 2, msgs
+    for m in msgs:
+        body = m.split("Lesson link: ", 1)[1]
+        assert _unescaped(body.split(" was ignored")[0].split(" is not a setting")[0]) == [], m
+
+
+@pytest.mark.parametrize("img", ["360", "10000000"])
+def test_ae_vs_vae_image_out_of_range_is_reported_not_a_crash(img):
+    at = _open("cmp", {"img": img})
+    assert not at.exception, at.exception
+    assert any("images 0 to 359" in w.value for w in at.warning)
+    assert at.session_state["cmp.pick"] == 359
+
+
+def test_a_projection_the_model_lacks_is_reported():
+    at = _open("map", {"model": "digits_vae_z2", "proj": "umap"})
+    assert not at.exception
+    assert any("no umap map" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.session_state["side.projection"] == "identity"

@@ -97,3 +97,14 @@ def test_stop_keeps_the_best_epoch_and_bad_names_are_refused():
         assert any(why in e.value for e in at.error), [e.value for e in at.error]
     after = sorted(user.glob("*")) if user.exists() else []
     assert after == before  # nothing written by the refused names
+
+
+def test_settings_that_could_never_be_saved_are_refused_before_training():
+    """Hidden 4096,4096,4096 on digits trained, then failed with a CheckpointError and left
+    its 258 MiB file in pending/ for good."""
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert any("parameters ×" in c.value for c in at.caption)  # the budget, before starting
+    at.text_input(key="train.hidden").set_value("4096,4096,4096").run()
+    assert not at.exception
+    assert any("Too large" in e.value and "hidden layers" in e.value for e in at.error)
+    assert at.button(key="train.start").disabled

@@ -53,20 +53,31 @@ def _list_models(sig: tuple) -> tuple[list[CheckpointInfo], list[str]]:
     """Read every checkpoint header once per folder state ``sig`` (the cache key).
 
     A user's file whose header reads fine can still hold weights that do not fit its config
-    or are NaN: such files are loaded once here and listed as problems, so no picker on any
-    page can select a model that fails later (a few ms per file, once per folder change).
+    or are NaN: such files are loaded once and listed as problems, so no picker on any page
+    can select a model that fails later. That check is cached per file version
+    (:func:`_weights_problem`), so saving one model loads only that model, not every one.
     """
     infos, problems = checkpoints.list_checkpoints(checkpoints.SHIPPED_DIR, paths.user_dir())
     usable = []
     for info in infos:
-        try:
-            if not info.shipped:
-                checkpoints.load(info.path)
-        except checkpoints.CheckpointError as exc:
-            problems.append(str(exc))
+        st_ = info.path.stat()
+        msg = None if info.shipped else _weights_problem(str(info.path), st_.st_mtime_ns,
+                                                          st_.st_size)
+        if msg:
+            problems.append(msg)
         else:
             usable.append(info)
     return usable, problems
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _weights_problem(path: str, mtime_ns: int, size: int) -> str | None:
+    """Why a user's checkpoint cannot be loaded (None: it loads); once per file version."""
+    try:
+        checkpoints.load(path)
+    except checkpoints.CheckpointError as exc:
+        return str(exc)
+    return None
 
 
 def list_models() -> tuple[list[CheckpointInfo], list[str]]:

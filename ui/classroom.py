@@ -19,7 +19,8 @@ from aecore.checkpoints import CheckpointInfo
 from services import classroom
 from services.errors import ClassroomError, RateLimited
 
-from . import cache, images, latentmap, links, mapview, present, state, text
+from . import cache, images, latentmap, links, mapview, present, shell, state, text
+from .plaintext import escape_md
 
 # session keys (declared in ui.state)
 CODE, TOKEN, ROLE = state.CLASS_CODE, state.CLASS_TOKEN, state.CLASS_ROLE
@@ -32,9 +33,12 @@ FOLLOW_S = 4.0  # student's check that the class's settings did not change
 
 
 def settings_of(info: CheckpointInfo, method: str) -> dict:
-    """What a class shares: dataset, model (path and id) and projection."""
+    """What a class shares: dataset, model (path and id) and projection, and the map's extent
+    and number of images, so the class store refuses a click off this map (a forged one)."""
+    md = mapview.load_map_data(info, method)
     return {"dataset": info.dataset, "model": str(info.path), "model_id": info.id,
-            "name": info.name, "projection": method}
+            "name": info.name, "projection": method,
+            "extent": [float(v) for v in latentmap.extent(md.atlas)], "n_points": len(md.test)}
 
 
 def class_model(settings: dict) -> CheckpointInfo | None:
@@ -66,7 +70,13 @@ def join(code: str) -> str | None:
     except ClassroomError as exc:
         return str(exc)
     st.session_state.setdefault(STUDENT, secrets.token_hex(6))
-    st.session_state[NAME] = st.session_state.get(state.widget_key(NAME)) or ""
+    try:  # the name is checked and normalised here, not at the first click
+        name = cache.class_store().join(code, st.session_state[STUDENT],
+                                        st.session_state.get(state.widget_key(NAME)) or "",
+                                        address=shell.client_address())
+    except ClassroomError as exc:
+        return str(exc)
+    st.session_state[NAME] = name
     # a pick made before joining (e.g. on the Latent map page) is not a click for the class
     st.session_state.update({CODE: code, ROLE: "student", state.MAP_PICK: None,
                              SENT: st.session_state.get(state.MAP_PICK_SEQ)})
@@ -96,24 +106,26 @@ def resume(link: str) -> str | None:
     return None
 
 
-def join_form() -> None:
-    """Start a class (lecturer) or join one (student), side by side."""
-    c1, c2 = st.columns(2, gap="large")
-    with c1:
-        st.subheader("Lecturer: start a class")
+def join_form(info: CheckpointInfo | None, method: str | None) -> None:
+    """Join a class (students: first, and the only prominent button), then, folded away
+    below it, start one (lecturer): on a phone a Start button under Join was pressed by
+    mistake."""
+    st.subheader("Student: join a class")
+    with st.form("class.join"):
+        code = st.text_input("Class code", max_chars=classroom.CODE_LEN + 2,
+                             placeholder="e.g. K7QX2")
+        st.text_input("Your name (optional, shown to the lecturer)",
+                      max_chars=classroom.Limits().max_name_len,
+                      key=state.widget_key(NAME))
+        if st.form_submit_button("Join", icon=":material/login:"):
+            if (msg := join(code)) is None:
+                st.rerun()
+            st.error(f"Cannot join: {escape_md(msg)}", icon=":material/error:")
+    with st.expander("Lecturer: start a class", icon=":material/co_present:"):
         st.markdown(text.CLASS_START)
-    with c2:
-        st.subheader("Student: join a class")
-        with st.form("class.join"):
-            code = st.text_input("Class code", max_chars=classroom.CODE_LEN + 2,
-                                 placeholder="e.g. K7QX2")
-            st.text_input("Your name (optional, shown to the lecturer)",
-                          max_chars=classroom.Limits().max_name_len,
-                          key=state.widget_key(NAME))
-            if st.form_submit_button("Join", icon=":material/login:"):
-                if (msg := join(code)) is None:
-                    st.rerun()
-                st.error(f"Cannot join: {msg}", icon=":material/error:")
+        if info is not None:
+            st.button(f"Start a class with {info.name}", icon=":material/co_present:",
+                      on_click=start, args=(info, method))
 
 
 def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
@@ -122,7 +134,10 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
     try:
         cls = cache.class_store().get(code)
         if info is not None and settings_of(info, method) != cls.settings:
-            cls = cache.class_store().update_settings(code, token, settings_of(info, method))
+            new = settings_of(info, method)
+            # clicks on the previous map mean nothing on this one: the store forgets them, so
+            # the header's counts and the strip agree
+            cls = cache.class_store().update_settings(code, token, new, clear_clicks=True)
             st.session_state[NEW_MAP] = True
     except ClassroomError as exc:
         st.error(f"This class has ended: {exc}", icon=":material/error:")
@@ -143,10 +158,86 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
         st.caption(f"The class follows the model and projection in your sidebar. It ends in "
                    f"{minutes // 60} h {minutes % 60:02d} min, or now:")
         st.button("End the class", on_click=_end, icon=":material/stop_circle:")
+    manage(code, token, cls.locked)
+    runs()
     with st.expander("Reopen this class after a reload", icon=":material/key:"):
         st.markdown("Reloading the page forgets that you are the lecturer. This private link "
                     "makes you the lecturer of this class again; keep it off the projector.")
         st.code(f"{links.page_url()}?teach={code}.{token}", language=None, wrap_lines=True)
+
+
+def manage(code: str, token: str, locked: bool) -> None:
+    """The lecturer's controls: who is in (names as plain text), remove or block a student,
+    clear the clicks, close joining once everyone is in."""
+    store = cache.class_store()
+    try:
+        people = store.students(code, token)
+    except ClassroomError:
+        return
+    active = [p for p in people if not p.blocked]
+    with st.expander(f"Students ({len(active)}) · "
+                     + ("joining closed" if locked else "joining open"),
+                     icon=":material/group:"):
+        st.toggle("Close joining (students already in can go on clicking)", value=locked,
+                  key="class.lock", on_change=_lock, args=(code, token))
+        if active:  # a table renders names as plain text, never as Markdown
+            st.dataframe([{"name": p.name or "(no name)", "id": p.student[:6],
+                           "clicks": p.clicks} for p in active], hide_index=True,
+                         width="stretch", height=min(300, 36 * (len(active) + 1)))
+            ids = [p.student for p in active]
+            label = {p.student: f"{p.name or '(no name)'} · {p.student[:6]}" for p in active}
+            who = st.selectbox("Student", ids, format_func=label.get, key="class.who")
+            c1, c2, c3 = st.columns(3)
+            c1.button(f"Remove {escape_md(label[who], 16)}", key="class.remove", on_click=_remove,
+                      args=(code, token), help="Deletes their clicks; they may join again.")
+            c2.button(f"Block {escape_md(label[who], 16)}", key="class.block", on_click=_remove,
+                      args=(code, token, True),
+                      help="Deletes their clicks; they may not join again.")
+            c3.button("Clear all clicks", key="class.clear", on_click=_clear,
+                      args=(code, token))
+
+
+def runs() -> None:
+    """Every training run on this server, with a Stop button each (the lecturer's view)."""
+    active = cache.job_registry().active()
+    with st.expander(f"Training runs on this server ({len(active)})",
+                     icon=":material/model_training:"):
+        if not active:
+            st.caption("No model is training now.")
+        for job in active:
+            c = job.recipe.model
+            done = len(job.epochs)
+            c1, c2 = st.columns([4, 1])
+            c1.text(f"{c.name} z={c.latent_dim} hidden={','.join(map(str, c.hidden))} on "
+                    f"{job.recipe.dataset}: epoch {done}/{job.recipe.train.epochs}, "
+                    f"{time.time() - job.started:.0f} s, from {job.client}"
+                    + (" (stopping)" if job.stop_requested else ""))
+            c2.button("Stop", key=f"class.stop.{job.id}", disabled=job.stop_requested,
+                      on_click=cache.job_registry().stop, args=(job.id,))
+
+
+def _lock(code: str, token: str) -> None:
+    _quiet(lambda: cache.class_store().set_locked(code, token,
+                                                 bool(st.session_state["class.lock"])))
+
+
+def _remove(code: str, token: str, block: bool = False) -> None:
+    student = st.session_state.get("class.who")  # read now: the selection made just before
+    if student:
+        _quiet(lambda: cache.class_store().remove_student(code, token, student, block))
+    st.session_state[NEW_MAP] = True  # redraw the map from the store's clicks
+
+
+def _clear(code: str, token: str) -> None:
+    _quiet(lambda: cache.class_store().clear_clicks(code, token))
+    st.session_state[NEW_MAP] = True
+
+
+def _quiet(action) -> None:
+    try:
+        action()
+    except ClassroomError:
+        pass  # the class ended meanwhile: the next run says so
 
 
 def _end() -> None:
@@ -163,6 +254,9 @@ def lecturer_view(info: CheckpointInfo, method: str) -> None:
     decoded images of the last :data:`STRIP` clicks. Refreshes every :data:`POLL_S` seconds."""
     code = st.session_state[CODE]
     seen = st.session_state.setdefault(SEEN, [])
+    if st.session_state.pop(NEW_MAP, False):  # model switched, students removed, clicks
+        seen.clear()                          # cleared: read the store's clicks afresh
+        st.session_state[LAST] = 0
     try:
         while True:  # fetch everything new (pages of 500)
             new = cache.class_store().clicks(code, after_id=st.session_state.get(LAST, 0),
@@ -172,8 +266,6 @@ def lecturer_view(info: CheckpointInfo, method: str) -> None:
                 st.session_state[LAST] = new[-1].id
             if len(new) < 500:
                 break
-        if st.session_state.pop(NEW_MAP, False):
-            seen.clear()  # clicks made on the previous model's map mean nothing on this one
         counts = cache.class_store().counts(code)
     except ClassroomError as exc:
         st.error(f"This class has ended: {exc}", icon=":material/error:")
@@ -253,7 +345,7 @@ def student_view(info: CheckpointInfo, method: str) -> None:
         return
     try:
         cache.class_store().add_click(code, st.session_state[STUDENT], pick,
-                          name=st.session_state.get(NAME) or "")
+                                      name=st.session_state.get(NAME) or "", auto_join=False)
         st.session_state[SENT] = seq
         st.toast("Sent to the lecturer's map", icon=":material/send:")
     except RateLimited as exc:
@@ -261,7 +353,7 @@ def student_view(info: CheckpointInfo, method: str) -> None:
                    icon=":material/timer:")
         st.session_state[SENT] = seq
     except ClassroomError as exc:
-        st.error(f"Your click was not sent: {exc}", icon=":material/error:")
+        st.error(f"Your click was not sent: {escape_md(exc)}", icon=":material/error:")
         st.session_state[SENT] = seq
 
 
@@ -277,6 +369,11 @@ def student_page() -> None:
                  icon=":material/error:")
         st.button("Leave the class", on_click=leave)
         return
+    # the address bar shows the class's model, not the one this browser had before
+    st.session_state.update({state.DATASET: info.dataset, state.MODEL: str(info.path),
+                             state.MODEL_NAME: info.name, state.PROJECTION: cls["projection"]})
+    links.sync_url("Classroom")
+    # a model name is letters, digits and _ . - (checkpoints.validate_name): nothing to escape
     st.markdown(text.CLASS_STUDENT.format(code=st.session_state[CODE], model=info.name))
     student_view(info, cls["projection"])
     follow(info, cls["projection"])

@@ -44,7 +44,8 @@ def side_by_side(left: CheckpointInfo, right: CheckpointInfo) -> None:
     """Both maps with linked selection, then both reconstructions of the picked image."""
     test = cache.model_splits(left)[1]
     st.session_state.setdefault(PICK, 0)
-    i = int(st.session_state[PICK]) if 0 <= st.session_state[PICK] < len(test) else 0
+    links.fit_index(PICK, len(test))  # a lesson link's img= may not exist in this test set
+    i = int(st.session_state[PICK])
     cols = st.columns(2)
     # with two 2-D latents the pointer is linked: both decoders show the same z side by side
     both_2d = left.model_config.latent_dim == right.model_config.latent_dim == 2
@@ -73,7 +74,7 @@ def side_by_side(left: CheckpointInfo, right: CheckpointInfo) -> None:
 def interpolations(left: CheckpointInfo, right: CheckpointInfo, steps: int = 12) -> None:
     """The same pair (picked image -> image B) decoded along a straight line by both models."""
     test = cache.model_splits(left)[1]
-    a = int(st.session_state.get(PICK, 0))
+    a = min(max(int(st.session_state.get(PICK, 0)), 0), len(test) - 1)
     b = st.number_input("Interpolate the picked image towards test image", 0, len(test) - 1,
                         min(len(test) - 1, a + 1), key=state.CMP_B)
     for col, info in zip(st.columns(2), (left, right)):

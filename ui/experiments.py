@@ -71,7 +71,7 @@ def denoise_view(plain: CheckpointInfo, dae: CheckpointInfo) -> None:
     """One image: noisy -> plain AE -> denoising AE, with PSNR; and test-set averages."""
     test = cache.model_splits(plain)[1]
     c1, c2, c3 = st.columns(3)
-    state.clamp(state.DEN_INDEX, 0, len(test) - 1)  # a lesson link's image, in the test set
+    links.fit_index(state.DEN_INDEX, len(test))  # a lesson link's image, in the test set
     i = c1.number_input("Test image", 0, len(test) - 1, state.DEN_INDEX.default,
                         key=state.DEN_INDEX)
     kind = c2.selectbox("Noise", NOISE_KINDS, index=NOISE_KINDS.index(state.DEN_KIND.default),

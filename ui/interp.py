@@ -34,7 +34,7 @@ def _ends_controls(test) -> None:
     st.session_state.setdefault(A, 0)
     st.session_state.setdefault(B, min(1, n - 1))
     for key in (A, B):  # a lesson link may name an image this dataset does not have
-        state.clamp(key, 0, n - 1)
+        links.fit_index(key, n)
     st.radio("A click on an image on the map sets", ["A", "B"], key=TARGET, horizontal=True)
     ca, cb = st.columns(2)
     for col, key in ((ca, A), (cb, B)):

@@ -29,9 +29,11 @@ from aecore.noise import NOISE_KINDS
 from aecore.project import PROJECTORS
 
 from . import state
+from .plaintext import escape_md
 
 APPLIED = "link.applied"  # the query dict last applied or written by this session
 RESOLVE_MODEL = "link.resolve_model"  # set when a link named a model: the sidebar selects it
+RESOLVE_PROJ = "link.resolve_proj"  # set when a link named a projection: the sidebar checks it
 HIDEABLE = ("dataset", "model", "projection", "nav", "formulas")
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,80}$")
 
@@ -195,12 +197,15 @@ def apply(page: str) -> list[str]:
             try:
                 st.session_state[p.key] = p.parse(q[p.name])
             except (ValueError, TypeError) as exc:
-                problems.append(f"`{p.name}={q[p.name][:40]}` was ignored: {exc}.")
+                problems.append(f"{p.name}={escape_md(q[p.name], 40)} was ignored: "
+                                f"{escape_md(exc, 200)}.")
             else:
                 if p.key == state.MODEL_NAME:  # ui.shell turns the name into a checkpoint
                     st.session_state[RESOLVE_MODEL] = True
+                if p.key == state.PROJECTION:
+                    st.session_state[RESOLVE_PROJ] = True
     for name in set(q) - known - set(FOREIGN):
-        problems.append(f"`{name[:40]}` is not a setting of this page; ignored.")
+        problems.append(f"{escape_md(name, 40)} is not a setting of this page; ignored.")
     st.session_state[APPLIED] = q
     return problems
 
@@ -224,6 +229,15 @@ def sync_url(page: str) -> None:
     if q != want:
         st.query_params.from_dict(want)
     st.session_state[APPLIED] = want
+
+
+def fit_index(key: state.Key, n: int) -> None:
+    """Keep a test-image index from a lesson link inside ``[0, n)``, saying so when it moved
+    (the README promises a message for every value a link cannot use)."""
+    was = st.session_state.get(key)
+    if state.clamp(key, 0, n - 1):
+        st.warning(f"Lesson link: this test set has images 0 to {n - 1}, not {was}; showing "
+                   f"image {st.session_state[key]}.", icon=":material/link_off:")
 
 
 def page_url() -> str:

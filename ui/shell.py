@@ -12,6 +12,7 @@ from aecore.models import MODEL_LABELS
 from aecore.project import PROJECTORS, methods_for
 
 from . import cache, links, present, state, text
+from .plaintext import escape_md
 
 
 @dataclass
@@ -29,6 +30,15 @@ def model_label(info: CheckpointInfo) -> str:
     extra = f" · β={beta:g}" if beta is not None and beta != 1 else ""
     tag = "" if info.shipped else " · yours"
     return f"{info.name} · {MODEL_LABELS.get(c.name, c.name)} · z={c.latent_dim}{extra}{tag}"
+
+
+def client_address() -> str | None:
+    """The browser's source address (``st.context.ip_address``), or None when unknown (then
+    every such client shares one allowance)."""
+    try:
+        return st.context.ip_address
+    except Exception:  # bare mode / AppTest has no context
+        return None
 
 
 def page_setup(title: str, *, icon: str = ":material/explore:", sidebar: bool = True,
@@ -69,7 +79,8 @@ def _pickers(default_model: str) -> Selection:
         mine = [i for i in infos if i.dataset == ds]
         if not present.on():
             for msg in problems:
-                st.warning(f"Skipped an unreadable checkpoint: {msg}", icon=":material/warning:")
+                st.warning(f"Skipped an unreadable checkpoint: {escape_md(msg)}",
+                           icon=":material/warning:")
         if not mine:
             st.info(f"No trained model for **{ds}** yet. Train one on the Train page, or pick "
                     "**digits**, which ships with pretrained models.")
@@ -82,7 +93,8 @@ def _pickers(default_model: str) -> Selection:
             if named:
                 st.session_state[state.MODEL] = named[0]
             else:
-                st.warning(f"Lesson link: no model named `{want}` for {ds} on this server; "
+                st.warning(f"Lesson link: no model named {escape_md(want, 64)} for {ds} on "
+                           "this server; "
                            "showing another one.", icon=":material/link_off:")
         if st.session_state[state.MODEL] not in paths:
             pref = [p for p, i in zip(paths, mine) if i.name == default_model]
@@ -93,7 +105,13 @@ def _pickers(default_model: str) -> Selection:
         st.session_state[state.MODEL_NAME] = info.name
         methods = methods_for(info.model_config.latent_dim)
         if st.session_state[state.PROJECTION] not in methods:
+            if st.session_state.pop(links.RESOLVE_PROJ, False):
+                st.warning(f"Lesson link: {info.name} has no "
+                           f"{escape_md(st.session_state[state.PROJECTION])} map (its latent is "
+                           f"{info.model_config.latent_dim}-D); showing "
+                           f"{PROJECTORS[methods[0]].label}.", icon=":material/link_off:")
             st.session_state[state.PROJECTION] = methods[0]
+        st.session_state.pop(links.RESOLVE_PROJ, None)
         _picker("Projection", methods, state.PROJECTION,
                 hidden=state.hidden("projection") or present.on(),
                 fmt=lambda m: PROJECTORS[m].label,

@@ -159,12 +159,14 @@ def hidden(control: str) -> bool:
     return control in (st.session_state.get(HIDE) or ())
 
 
-def clamp(key: str, lo, hi) -> None:
+def clamp(key: str, lo, hi) -> bool:
     """Keep a numeric session value (e.g. from a lesson link) inside a widget's [lo, hi];
-    writes only when it changes, and before the widget is drawn."""
+    writes only when it changes, and before the widget is drawn. True when it changed."""
     v = st.session_state.get(key)
     if v is not None and not lo <= v <= hi:
         st.session_state[key] = type(v)(min(max(v, lo), hi))
+        return True
+    return False
 
 
 def store_widget(key: str) -> None:

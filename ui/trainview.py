@@ -26,7 +26,8 @@ from aecore.train import TrainConfig
 from services import jobs
 from services.jobs import Job
 
-from . import cache, figures, images, state, text
+from . import cache, figures, images, shell, state, text
+from .plaintext import escape_md
 
 LRS = [1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 1e-1, 1.0, 10.0]
 
@@ -114,15 +115,25 @@ def controls() -> Recipe | None:
                            seed=int(seed), kl_anneal=anneal if variational else "none",
                            warmup_epochs=anneal_len, cycle_epochs=anneal_len)
     except ValueError as exc:
-        st.error(f"These settings are not valid: {exc}", icon=":material/error:")
+        st.error(f"These settings are not valid: {escape_md(exc)}", icon=":material/error:")
         return None
-    return Recipe(cfg, tcfg, dataset=ds, train_split=splits[0], test_split=splits[1],
-                  notes="trained in the app")
+    recipe = Recipe(cfg, tcfg, dataset=ds, train_split=splits[0], test_split=splits[1],
+                    notes="trained in the app")
+    try:  # known before the run starts: parameters x images x epochs
+        b = jobs.check_budget(recipe)
+    except ValueError as exc:
+        st.error(f"Too large for this server: {exc}.", icon=":material/error:")
+        return None
+    st.caption(f"{b.params:,} parameters × {b.images:,} images × {b.epochs} epochs: at most "
+               f"about {max(1, round(b.seconds / 60))} min on this server (a run stops after "
+               f"{jobs.MAX_RUN_S // 60} min).")
+    return recipe
 
 
 def current_job() -> Job | None:
     """The job of this browser session (at most one), with its queue drained."""
-    job = cache.job_registry().get(st.session_state.get(state.TRAIN_JOB))
+    # poll: the run records that its page still looks (a run nobody watches is stopped)
+    job = cache.job_registry().poll(st.session_state.get(state.TRAIN_JOB))
     if job is not None:
         job.drain()
     return job
@@ -134,9 +145,10 @@ def start(recipe: Recipe) -> str | None:
     if job is not None and job.active:
         return "This session is already training a model: stop it or wait for it to finish."
     try:
-        job = cache.job_registry().start(recipe, replaces=st.session_state.get(state.TRAIN_JOB))
-    except RuntimeError as exc:
-        return str(exc).capitalize() + "."
+        job = cache.job_registry().start(recipe, replaces=st.session_state.get(state.TRAIN_JOB),
+                                         client=shell.client_address())
+    except (RuntimeError, ValueError) as exc:
+        return str(exc)[:1].upper() + str(exc)[1:] + "."
     st.session_state[state.TRAIN_JOB] = job.id
     return None
 
@@ -145,8 +157,7 @@ def stop() -> None:
     """Ask this session's job to stop after its current step (it keeps the best model)."""
     job = current_job()
     if job is not None and job.active:
-        job.stop.set()
-        job.stop_requested = True
+        job.request_stop()
 
 
 def eta(job: Job) -> tuple[float, str]:
@@ -267,9 +278,9 @@ def _finished(job: Job) -> None:
                              help="Letters, digits, _ . - (up to 64); nothing is overwritten.")
         if st.form_submit_button("Save model", icon=":material/save:"):
             try:
-                path = jobs.publish(job.result.pending, name)
+                path = jobs.publish(job.result.pending, name, client=shell.client_address())
             except CheckpointError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(escape_md(exc), icon=":material/error:")
             else:
                 job.saved_as = path.stem
                 # select it in the sidebar picker (the page_setup of the next run lists it)
