@@ -104,3 +104,12 @@ def test_pick_out_of_range_is_ignored():
     at.session_state["map.pick"] = {"kind": "point", "index": 10_000}
     at.run()
     assert not at.exception and not at.get("image")
+
+
+def test_a_lesson_link_to_an_image_the_map_lacks_says_so():
+    at = AppTest.from_file(MAP_PAGE, default_timeout=60)
+    at.query_params["pick"] = "p5000"
+    at.run()
+    assert not at.exception
+    assert any("image 5000 is not on this map" in w.value for w in at.warning)
+    assert mapspec.map_data(at)["pick"] is None  # nothing ringed, nothing decoded

@@ -70,6 +70,8 @@ def render(md: MapData) -> None:
     """The body of :func:`map_and_panel` (undecorated, so the bench can time it)."""
     pick = st.session_state.get(state.MAP_PICK)
     if pick and pick.get("kind") == "point" and not 0 <= pick["index"] < len(md.test):
+        st.warning(f"The link's image {pick['index']} is not on this map: it holds images 0 "
+                   f"to {len(md.test) - 1}.", icon=":material/warning:")
         pick = None
     sel = pick["index"] if pick and pick["kind"] == "point" else None
     clicked = (pick["x"], pick["y"]) if pick and pick["kind"] == "grid" else None
