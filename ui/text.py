@@ -195,8 +195,9 @@ DIGITS = 2  # decimals of every number of the scoreboard and of the sentences ab
 # The scoreboard's verdict on holes, written from the numbers of the selected pair.
 HOLES_VERDICT = {
     "fewer": ("**Holes:** {few_pct} of {few}'s random codes land in a hole, against {many_pct} of "
-              "{many}'s: {many}'s latent space has more gaps between its codes, and its random "
-              "codes decode to hybrids or blots more often (compare the prior samples below)."),
+              "{many}'s: {many}'s latent space has more gaps between its codes, and more of its "
+              "random codes fall where its decoder was never trained; look for hybrids and blots "
+              "among the prior samples below."),
     "same": ("**Holes:** {left} and {right} put about the same share of random codes in a hole "
              "({left_pct} and {right_pct}): on these two models the lesson does not show."),
 }
