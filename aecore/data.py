@@ -19,7 +19,8 @@ import torch
 
 from .errors import DataError
 
-__all__ = ["Dataset", "DATASETS", "load_dataset", "image_shape", "default_roots", "parse_split"]
+__all__ = ["Dataset", "DATASETS", "load_dataset", "image_shape", "default_roots", "parse_split",
+           "missing_files"]
 
 # name -> (torchvision class name / folder, class names); "digits" has no folder.
 _DIGIT_NAMES = [str(i) for i in range(10)]
@@ -155,6 +156,39 @@ def load_dataset(name: str, split: str = "test", root: str | os.PathLike | None 
     return Dataset(x_t, y_t, list(classes), name, split)
 
 
+def missing_files(name: str, split: str = "test", root: str | os.PathLike | None = None
+                  ) -> str | None:
+    """Whether ``split`` of ``name`` can be read from this machine, without any download.
+
+    Returns
+    -------
+    str or None
+        None when the files are there (or the dataset is built in); otherwise a sentence that
+        names the files and the folder to put them in (``<root>/<Folder>/raw``).
+
+    Raises
+    ------
+    DataError
+        Unknown name or split.
+    """
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
+    base, _ = parse_split(split)
+    folder = DATASETS[name][0]
+    if folder is None:
+        return None
+    roots = [Path(root)] if root is not None else default_roots()
+    bases = ["train", "test"] if base == "all" else [base]
+    need = [b for b in bases if _find_raw(folder, b, roots) is None]
+    if not need:
+        return None
+    files = ", ".join(f + ".gz" for b in need for f in _IDX_FILES[b])
+    env = "" if root is not None or os.environ.get("LATENTLAB_DATA_ROOT") else (
+        f", or in <folder>/{folder}/raw with LATENTLAB_DATA_ROOT=<folder>")
+    return (f"put {files} in {roots[0] / folder / 'raw'}{env} (torchvision's layout), "
+            "or go online so they can be downloaded")
+
+
 def _load_digits(base: str) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 8x8 digits, scaled from 0..16 to [0, 1], with the fixed split."""
     from sklearn.datasets import load_digits
@@ -210,7 +244,7 @@ def _download(name: str, folder: str, base: str, root: Path) -> None:
     except Exception as exc:  # network down, mirror gone, disk full...
         raise DataError(
             f"dataset {name!r} ({base} split) is not on this machine and could not be downloaded "
-            f"({type(exc).__name__}: {exc}). Put {files} in {where} "
+            f"({type(exc).__name__}; offline?). Put {files} in {where} "
             "or pass root= (or set LATENTLAB_DATA_ROOT) to a folder in torchvision's layout."
         ) from exc
 

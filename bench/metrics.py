@@ -79,7 +79,7 @@ def bench_one(name: str, train_split: str | None, test_split: str | None, repeat
         "encode": t_enc,
         "evenness": _timed(lambda: metrics.interpolation_evenness(
             lambda z: latent.decode(model, z), codes[0], seed=0))[1],
-        "hole rate": _timed(lambda: metrics.hole_rate(model, train, test, seed=0))[1],
+        "hole rate": _timed(lambda: metrics.hole_rate(model, train, seed=0))[1],
         "5-NN": _timed(lambda: metrics.knn_accuracy(codes[1], train.y, codes[0], test.y))[1],
         "trust.": _timed(lambda: metrics.map_trustworthiness(codes[0], emb))[1],
     }

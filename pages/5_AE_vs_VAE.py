@@ -6,11 +6,15 @@ from ui import cache, compare, explain, shell, state, text
 
 shell.page_setup("AE vs VAE", icon=":material/compare:")
 st.title("AE vs VAE")
+ds = st.session_state.get(state.DATASET, "digits")
+infos = [i for i in cache.list_models()[0] if i.dataset == ds]
+beta_first = st.session_state.get(state.CMP_FOCUS) == "beta"  # a β lesson lands on the slider
+if beta_first:
+    compare.beta_sweep(infos, ds)
+    st.caption(text.BETA_FIRST)
 st.markdown(text.AE_VS_VAE)
 explain.formulas_and_models([text.FORMULA_AE, text.FORMULA_ELBO, text.FORMULA_KL,
                              text.FORMULA_REPARAM], label="The formulas")
-ds = st.session_state.get(state.DATASET, "digits")
-infos = [i for i in cache.list_models()[0] if i.dataset == ds]
 if len(infos) < 2:
     st.info(f"This lesson needs two models trained on {ds}: pick digits in the sidebar, or "
             "train a second model on the Train page.", icon=":material/info:")
@@ -24,6 +28,7 @@ try:
     compare.interpolations(left, right)
     st.subheader("Prior samples")
     compare.prior_samples(left, right)
-    compare.beta_sweep(infos, ds)
+    if not beta_first:
+        compare.beta_sweep(infos, ds)
 except LatentLabError as exc:
     st.error(f"Cannot compare these models: {exc}", icon=":material/error:")

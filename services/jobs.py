@@ -274,7 +274,7 @@ class Failed:
 
 # -- the worker --------------------------------------------------------------------------------
 
-def run_job(recipe: dict[str, Any], pending: str, queue, stop) -> None:
+def run_job(recipe: dict[str, Any], pending: str, queue, stop, pace_s: float = 0.0) -> None:
     """Train one recipe; the process target. Reports on ``queue``: one :class:`Started`,
     :class:`Step` messages (about 10 per epoch), one :class:`Epoch` per epoch, then one
     :class:`Done` or :class:`Failed`.
@@ -288,6 +288,10 @@ def run_job(recipe: dict[str, Any], pending: str, queue, stop) -> None:
     queue : multiprocessing.Queue
     stop : multiprocessing.Event
         Set by the server to stop after the current step; the best model so far is kept.
+    pace_s : float
+        Lecture speed: after reporting an epoch, wait until the epoch has taken at least this
+        many seconds (0: no wait). ``fit`` itself runs at full speed; the wait sits between
+        epochs, so a class can watch every one, and a Stop ends the wait at once.
     """
     import torch
 
@@ -299,6 +303,7 @@ def run_job(recipe: dict[str, Any], pending: str, queue, stop) -> None:
     ppid = _die_with_parent() if mp.parent_process() is not None else None
     t0 = time.monotonic()
     seen = {}  # the model and its shown batch, filled by on_start
+    last = [time.monotonic()]  # end of the previous epoch's wait (lecture speed)
 
     def on_start(model, splits) -> None:
         preview = splits.test.x[:PREVIEW_N]
@@ -320,6 +325,9 @@ def run_job(recipe: dict[str, Any], pending: str, queue, stop) -> None:
                 rec = model.reconstruct(seen["shown"].to(model.code_mean.device)).cpu().numpy()
             model.train(was)
             queue.put(Epoch(log.to_dict(), rec))
+            if pace_s > 0:
+                stop.wait(max(0.0, pace_s - (time.monotonic() - last[0])))
+            last[0] = time.monotonic()
         if ppid is not None and os.getppid() != ppid:  # the server died: no one will read
             os._exit(1)
         return stop.is_set() or time.monotonic() - t0 > MAX_RUN_S
@@ -344,6 +352,24 @@ def run_job(recipe: dict[str, Any], pending: str, queue, stop) -> None:
     except Exception as exc:  # the server must hear about any failure, never hang waiting
         Path(pending).unlink(missing_ok=True)
         queue.put(Failed(f"unexpected {type(exc).__name__}: {exc}"))
+
+
+def _warm_main(tasks, queue, stop, ready) -> None:
+    """A worker started ahead of time: import torch and the training code (about 2-5 s of a
+    cold start), say so on ``ready``, then wait for one task ``(recipe, pending, pace_s)``
+    and run it (:func:`run_job`). ``None`` as the task ends the process."""
+    import torch
+
+    from aecore import recipes, train  # noqa: F401  (imported now, not after Start)
+
+    _die_with_parent()  # a waiting worker must not outlive the server either
+
+    # the first optimizer of a process imports torch._dynamo: ~5 s, measured; do it now
+    torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
+    ready.set()
+    task = tasks.get()
+    if task is not None:
+        run_job(task[0], task[1], queue, stop, task[2])
 
 
 def latent_preview(model, test) -> dict[str, Any]:
@@ -491,6 +517,8 @@ class Job:
         """Stop after the current step (the best epoch so far is kept)."""
         self.stop.set()
         self.stop_requested = True
+    tasks: object = field(default=None, repr=False)  # the worker's task queue and ready
+    #   event: held, so that their semaphores live until a worker still starting up reads them
 
     @property
     def active(self) -> bool:
@@ -547,6 +575,35 @@ class Registry:
         self.lock = threading.Lock()
         if cleanup:
             cleanup_files()
+        self._warm = None  # (process, tasks, queue, stop, ready) of the worker started ahead
+
+    def warm_up(self) -> None:
+        """Start one worker ahead of time (a warm pool of one), so that the next
+        :meth:`start` skips the process start and the imports. Cheap when one is waiting.
+        Does nothing inside a worker (a spawned child re-runs the page that started it)."""
+        if mp.current_process().name != "MainProcess":
+            return
+        with self.lock:
+            if self._warm is None or not self._warm[0].is_alive():
+                self._warm = self._spawn()
+
+    def warm_ready(self) -> bool:
+        """True when a warm worker has finished its imports and waits for a task."""
+        with self.lock:
+            return self._warm is not None and self._warm[4].is_set()
+
+    @staticmethod
+    def _spawn():
+        """A new waiting worker: (process, tasks, queue, stop, ready)."""
+        ctx = mp.get_context("spawn")
+        tasks, q, stop, ready = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Event()
+        # pickle sends the target by name and checks it against sys.modules: take it from
+        # there, so a module reloaded by Streamlit's file watcher cannot break the start
+        target = importlib.import_module("services.jobs")._warm_main
+        proc = ctx.Process(target=target, daemon=True, name="train-worker",
+                           args=(tasks, q, stop, ready))
+        proc.start()
+        return proc, tasks, q, stop, ready
 
     def running(self) -> int:
         """Number of jobs still training."""
@@ -576,9 +633,9 @@ class Registry:
         if job is not None and job.active:
             job.request_stop()
 
-    def start(self, recipe: Recipe, replaces: str | None = None, client: str | None = None
-              ) -> Job:
-        """Start a worker process for ``recipe``.
+    def start(self, recipe: Recipe, replaces: str | None = None, client: str | None = None,
+              pace_s: float = 0.0) -> Job:
+        """Train ``recipe`` in the warm worker (see :meth:`warm_up`), or in a new one.
 
         Parameters
         ----------
@@ -587,6 +644,8 @@ class Registry:
             Id of the session's previous job, forgotten now (with its unsaved model).
         client : str, optional
             Who asks (the browser's source address); None counts as one client.
+        pace_s : float
+            Lecture speed, seconds per epoch at least (see :func:`run_job`).
 
         Raises
         ------
@@ -608,18 +667,16 @@ class Registry:
                                    f"{'s' * (mine != 1)} (the server shares its "
                                    f"{MAX_JOBS} slots between devices); stop it or let it "
                                    "finish first")
-            ctx = mp.get_context("spawn")
-            q, stop = ctx.Queue(), ctx.Event()
+            warm, self._warm = self._warm, None
+            if warm is None or not warm[0].is_alive():
+                warm = self._spawn()
+            proc, tasks, q, stop, ready = warm
             job_id = uuid.uuid4().hex[:12]
             pending = paths.pending_dir() / f"{job_id}.safetensors"
             pending.parent.mkdir(parents=True, exist_ok=True)
-            # pickle sends the target by name and checks it against sys.modules: take it from
-            # there, so a module reloaded by Streamlit's file watcher cannot break the start
-            target = importlib.import_module("services.jobs").run_job
-            proc = ctx.Process(target=target, daemon=True, name=f"train-{job_id}",
-                               args=(recipe_to_dict(recipe), str(pending), q, stop))
-            proc.start()
-            job = Job(job_id, recipe, proc, q, stop, client=client, pending=str(pending))
+            tasks.put((recipe_to_dict(recipe), str(pending), float(pace_s)))
+            job = Job(job_id, recipe, proc, q, stop, client=client, pending=str(pending),
+                      tasks=(tasks, ready))
             self._prune(replaces)  # after the limit check: a refused start forgets nothing
             self.jobs[job_id] = job
             return job

@@ -21,7 +21,8 @@ import torch
 from aecore import checkpoints, latent, metrics
 from aecore.atlas import Atlas, atlas_path, get_atlas, load_atlas
 from aecore.checkpoints import CheckpointInfo
-from aecore.data import Dataset, load_dataset
+from aecore.data import Dataset, load_dataset, missing_files, parse_split
+from aecore.errors import DataError
 from aecore.models.base import Autoencoder
 from aecore.noise import add_noise
 from services import classroom, paths
@@ -126,9 +127,47 @@ def load_model(path: str, checkpoint_id: str) -> Autoencoder:
 
 
 @st.cache_resource(max_entries=16, show_spinner="Loading data…")
+def _data_or_problem(name: str, base: str, root: str | None) -> Dataset | str:
+    """The whole split ``base`` ("train", "test", "all"), or the message of the DataError that
+    loading it raised. The failure is cached too: a download that failed (9-11 s offline) is
+    tried once per server and split, not on every page, slice and rerun."""
+    try:
+        return load_dataset(name, base, root)
+    except DataError as exc:
+        return str(exc)
+
+
 def load_data(name: str, split: str, root: str | None = None) -> Dataset:
-    """A dataset split, shared read-only. Raises :class:`aecore.DataError`."""
-    return load_dataset(name, split, root)
+    """A dataset split (``"test[:8000]"``: a slice of the cached whole split), shared
+    read-only. Raises :class:`aecore.DataError`: the same one on every call until the files
+    appear, then the split is loaded again."""
+    base, sl = parse_split(split)
+    r = _data_or_problem(name, base, root)
+    if isinstance(r, str) and missing_files(name, base, root) is None:  # files put in place
+        _data_or_problem.clear()
+        r = _data_or_problem(name, base, root)
+    if isinstance(r, str):
+        raise DataError(r)
+    return r if split == base else Dataset(r.x[sl], r.y[sl], r.classes, r.name, split)
+
+
+def data_problem(info: CheckpointInfo) -> str | None:
+    """Why the data ``info`` was trained on cannot be loaded here (None when it can)."""
+    try:
+        model_splits(info)
+    except DataError as exc:
+        return str(exc)
+    return None
+
+
+def needs_files(info: CheckpointInfo) -> str | None:
+    """What to do so that ``info``'s data is on this machine (None: it is), without trying
+    a download (cheap enough for a picker label)."""
+    for split in (info.meta.get("train_split", "train"), info.meta.get("test_split", "test")):
+        todo = missing_files(info.dataset, split)
+        if todo:
+            return todo
+    return None
 
 
 def model_splits(info: CheckpointInfo) -> tuple[Dataset, Dataset]:
@@ -242,14 +281,18 @@ def held_out_roc(path: str, checkpoint_id: str, cls: int) -> HeldOut:
 
 @st.cache_data(max_entries=16, show_spinner="Denoising the test set…")
 def denoise_scores(plain: str, plain_id: str, dae: str, dae_id: str, kind: str, level: float):
-    """Mean PSNR (dB) over the test set: noisy input, plain AE output, denoising AE output."""
+    """PSNR (dB) over the test set of the noisy input, the plain AE's and the denoising AE's
+    output: ``10 log10(1 / MSE)`` with the MSE averaged over every test pixel (a mean of
+    per-image PSNRs is infinite as soon as one image escapes the noise, as many do at low
+    salt-and-pepper or masking levels)."""
     info = model_info(plain_id)
     x = model_splits(info)[1].x
     noisy = add_noise(x, kind, level, torch.Generator().manual_seed(0))
     out = []
     for path, cid in ((plain, plain_id), (dae, dae_id)):
         out.append(load_model(path, cid).reconstruct(noisy).detach().numpy())
-    return tuple(float(np.mean(metrics.psnr(x.numpy(), y))) for y in (noisy.numpy(), *out))
+    mse = [float(np.mean((x.numpy() - y) ** 2)) for y in (noisy.numpy(), *out)]
+    return tuple(10 * np.log10(1 / max(m, 1e-10)) for m in mse)  # capped at 100 dB
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

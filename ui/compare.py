@@ -82,7 +82,7 @@ def interpolations(left: CheckpointInfo, right: CheckpointInfo, steps: int = 12)
         za, zb = latent.encode(model, test.x[[a, int(b)]])
         frames = latent.decode(model, latent.interpolate(za, zb, steps))
         with col:
-            st.plotly_chart(figures.frames_animation(frames, size=150),
+            present.chart(figures.frames_animation(frames, size=150),
                             key=f"cmp.anim.{info.id}", config={"displaylogo": False})
             st.image(images.tile(frames, ncol=steps, cell=32), width="stretch")
 
@@ -104,17 +104,34 @@ def scoreboard_table(left: CheckpointInfo, right: CheckpointInfo) -> None:
     rows = []
     for key, m in text.METRICS.items():
         a, b = sl[key], sr[key]
-        if m.better not in ("low", "high") or np.isclose(a, b):
-            win = ""  # a cost like KL has no winner; equal values neither
+        if m.better not in ("low", "high") or round(a, text.DIGITS) == round(b, text.DIGITS):
+            win = ""  # a cost like KL has no winner; values equal as shown neither
         else:
             win = left.name if (a < b) == (m.better == "low") else right.name
-        rows.append({"metric": m.label, left.name: round(a, 3), right.name: round(b, 3),
-                     "better": win, "what it means": m.meaning})
-    st.dataframe(rows, hide_index=True, width="stretch")
+        rows.append({"metric": m.label, left.name: round(a, text.DIGITS),
+                     right.name: round(b, text.DIGITS), "better": win,
+                     "what it means": m.meaning})
+    present.table(rows, hide_index=True, width="stretch")
+    st.markdown(holes_verdict(left.name, sl["hole_rate"], right.name, sr["hole_rate"]))
     with st.expander("How each metric is computed", icon=":material/function:"):
         for m in text.METRICS.values():
             st.markdown(f"**{m.label}**")
             st.latex(m.formula)
+
+
+def _pct(rate: float) -> str:
+    return f"{rate:.{text.DIGITS}f} ({rate:.0%})"
+
+
+def holes_verdict(left: str, a: float, right: str, b: float) -> str:
+    """The sentence about holes, from the two hole rates (equal at the table's rounding:
+    no winner)."""
+    if round(a, text.DIGITS) == round(b, text.DIGITS):
+        return text.HOLES_VERDICT["same"].format(left=left, right=right, left_pct=_pct(a),
+                                                 right_pct=_pct(b))
+    (few, fr), (many, mr) = sorted(((left, a), (right, b)), key=lambda t: t[1])
+    return text.HOLES_VERDICT["fewer"].format(few=few, many=many, few_pct=_pct(fr),
+                                              many_pct=_pct(mr))
 
 
 def _sweep_view(sweep: dict) -> tuple[float, float, float, float]:
@@ -131,7 +148,7 @@ def beta_sweep(infos: list[CheckpointInfo], dataset: str) -> None:
         i.name.startswith(f"{dataset}_bvae_b") or i.name == f"{dataset}_vae_z2")}
     if len(sweep) < 2:
         return
-    st.subheader("What β does")
+    st.subheader("What β does", anchor="beta")
     st.markdown(text.BETA_SWEEP)
     betas = sorted(sweep)
     if st.session_state.get(state.CMP_BETA) not in betas:  # e.g. a lesson link's β not shipped
@@ -141,7 +158,7 @@ def beta_sweep(infos: list[CheckpointInfo], dataset: str) -> None:
                             key=state.CMP_BETA)
     info = sweep[beta]
     test = cache.model_splits(info)[1]
-    c1, c2 = st.columns([3, 2])
+    c1, c2 = present.columns([3, 2])
     with c1:  # one scale for every beta, so a collapse to the origin shows as a dot
         latentmap.show(key="cmp.beta.map", checkpoint_id=info.id,
                        model=cache.load_model(str(info.path), info.id),
@@ -149,8 +166,8 @@ def beta_sweep(infos: list[CheckpointInfo], dataset: str) -> None:
                        presenter=present.on(), view=_sweep_view(sweep))
         st.caption(text.BETA_SCALE)
     s = cache.scores(str(info.path), info.id, "identity")
-    c2.dataframe([{"metric": text.METRICS[k].label, "value": round(v, 3)} for k, v in s.items()],
-                 hide_index=True, width="stretch")
+    present.table([{"metric": text.METRICS[k].label, "value": round(v, text.DIGITS)}
+                   for k, v in s.items()], where=c2, hide_index=True, width="stretch")
     model = cache.load_model(str(info.path), info.id)
     c2.image(images.tile(latent.sample_prior(model, 24, seed=0)[1], ncol=8, cell=36),
              caption=text.BETA_PRIOR.format(beta=beta), width="stretch")

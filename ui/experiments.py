@@ -27,8 +27,8 @@ def anomaly_view(info: CheckpointInfo, method: str) -> None:
     thr = st.slider(f"Threshold ({unit} per image)", lo, hi, float(np.quantile(errs, 0.95)),
                     key=state.ANOM_THRESHOLD)
     flagged = errs > thr
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(figures.histogram(errs, thr, unit=unit), key="anom.hist")
+    c1, c2 = present.columns(2)
+    present.chart(where=c1, fig=figures.histogram(errs, thr, unit=unit), key="anom.hist")
     c1.caption(f"{int(flagged.sum())} of {len(errs)} test images ({flagged.mean():.1%}) are "
                "above the threshold.")
     with c2:
@@ -57,10 +57,10 @@ def held_out_view(info: CheckpointInfo) -> None:
     st.markdown(text.HELD_OUT.format(cls=cls))
     c1, c2, c3 = st.columns([5, 5, 3])
     unit = text.UNITS[info.model_config.recon_loss]
-    c1.plotly_chart(figures.histograms({f"{cls}s (never seen)": e_in, "other digits": e_out},
-                                       unit=unit), key="anom.held.hist")
+    present.chart(where=c1, fig=figures.histograms(
+        {f"{cls}s (never seen)": e_in, "other digits": e_out}, unit=unit), key="anom.held.hist")
     c1.caption(text.HELD_OUT_HIST.format(cls=cls))
-    c2.plotly_chart(figures.roc_curve(fpr, tpr, auc), key="anom.roc")
+    present.chart(where=c2, fig=figures.roc_curve(fpr, tpr, auc), key="anom.roc")
     c3.metric("ROC-AUC", f"{auc:.3f}", help="0.5 = chance, 1 = perfect separation.")
     c3.markdown(f"Mean reconstruction error: **{e_in.mean():.1f}** {unit} on the {cls}s it "
                 f"never saw, **{e_out.mean():.1f}** on the other digits.")
@@ -75,7 +75,7 @@ def denoise_view(plain: CheckpointInfo, dae: CheckpointInfo) -> None:
     i = c1.number_input("Test image", 0, len(test) - 1, state.DEN_INDEX.default,
                         key=state.DEN_INDEX)
     kind = c2.selectbox("Noise", NOISE_KINDS, index=NOISE_KINDS.index(state.DEN_KIND.default),
-                        key=state.DEN_KIND)
+                        key=state.DEN_KIND, format_func=text.NOISE_LABELS.get)
     k = state.DEN_LEVEL
     level = c3.slider("Level", k.lo, k.hi, k.default, 0.05, key=k)
     x = test.x[[int(i)]]
@@ -86,22 +86,57 @@ def denoise_view(plain: CheckpointInfo, dae: CheckpointInfo) -> None:
     labels = ["clean x", "noisy input", f"plain AE ({plain.name})", f"denoising AE ({dae.name})"]
     for col, img, lab in zip(cols, [x.numpy(), noisy.numpy(), *outs], labels):
         p = metrics.psnr(x.numpy(), img)[0]
+        psnr = f" · PSNR {p:.1f} dB" if np.isfinite(p) else " · untouched by the noise"
         col.image(images.enlarge(img[0], present.px(150)), width=present.px(150),
-                  caption=lab + ("" if lab == "clean x" else f" · PSNR {p:.1f} dB"))
+                  caption=lab + ("" if lab == "clean x" else psnr))
     a = cache.denoise_scores(str(plain.path), plain.id, str(dae.path), dae.id, kind, float(level))
-    st.markdown(f"**Average PSNR over the {len(test)} test images** at this noise: noisy "
+    st.markdown(f"**PSNR over the {len(test)} test images** at this noise: noisy "
                 f"{a[0]:.1f} dB → plain AE {a[1]:.1f} dB → denoising AE **{a[2]:.1f} dB**.")
     levels = np.round(np.arange(0.05, 0.81, 0.05), 2)
     curves = np.array([cache.denoise_scores(str(plain.path), plain.id, str(dae.path), dae.id,
                                             kind, float(lv)) for lv in levels])  # (L, 3) dB
     trained = dae.model_config.noise_level if dae.model_config.noise == kind else None
-    st.plotly_chart(figures.level_curves(
+    present.chart(figures.level_curves(
         levels, {"noisy input": curves[:, 0], "plain AE": curves[:, 1],
                  "denoising AE": curves[:, 2]},
-        x_title=f"{kind} noise level", y_title="mean PSNR (dB)", mark_x=trained),
-        key="den.curve")
-    st.caption(text.DENOISE_CURVE.format(level=dae.model_config.noise_level))
+        x_title=f"{text.NOISE_LABELS[kind]} noise level ({text.NOISE_UNITS[kind]})",
+        y_title="PSNR (dB)", mark_x=trained), key="den.curve")
+    st.caption(denoise_caption(levels, curves, kind, dae.model_config))
     links.sync_url("Denoising")
+
+
+def denoise_caption(levels: np.ndarray, curves: np.ndarray, kind: str, dae_config) -> str:
+    """The chart's caption, from the curves it shows: ``curves`` (L, 3) dB of the noisy input,
+    the plain AE and the denoising AE at ``levels`` (L,) of ``kind`` noise."""
+    t, noise = text.DENOISE_CURVE, text.NOISE_LABELS[kind]
+    out = [t["intro"].format(noise=noise)]
+    trained = dae_config.noise
+    if trained == kind:
+        out.append(t["trained_here"].format(level=dae_config.noise_level))
+    else:
+        out.append(t["trained_other"].format(trained=text.NOISE_LABELS[trained], noise=noise,
+                                             unit=text.NOISE_UNITS[trained],
+                                             level=dae_config.noise_level))
+    input_wins = curves[:, 0:1] > curves[:, 1:]  # (L, 2): the noisy input beats plain / DAE
+    beaten = input_wins.any(1)  # (L,)
+    lead = len(beaten) if beaten.all() else int(np.argmin(beaten))  # leading levels it wins
+    if not beaten.any():
+        out.append(t["ae_always"])
+    elif lead:
+        who = [n for n, w in zip(("the plain AE", "the denoising AE"), input_wins[:lead].all(0))
+               if w]  # beaten at every one of those levels
+        out.append(t["input_low"].format(upto=float(levels[lead - 1]),
+                                         who=" and ".join(who) or "one of the autoencoders"))
+    else:
+        out.append(t["input_some"].format(at=", ".join(f"{v:g}" for v in levels[beaten])))
+    dae_wins = curves[:, 2] > curves[:, 1]
+    if dae_wins.all():
+        out.append(t["dae_always"])
+    elif dae_wins[-1] and dae_wins[np.argmax(dae_wins):].all():
+        out.append(t["dae_from"].format(start=float(levels[np.argmax(dae_wins)])))
+    elif not dae_wins.any():
+        out.append(t["dae_never"])
+    return " ".join(out)
 
 
 def pca_view(info: CheckpointInfo) -> None:
@@ -109,16 +144,16 @@ def pca_view(info: CheckpointInfo) -> None:
     r = cache.pca_vs_ae(str(info.path), info.id)
     test = cache.model_splits(info)[1]
     atlas = cache.atlas(info, "identity")
-    c1, c2 = st.columns(2)
+    c1, c2 = present.columns(2)
     c1.markdown("**PCA of the pixels: 2 principal components**")
-    c1.plotly_chart(figures.latent_map(r["embedding"], test.y.numpy(), test.classes,
+    present.chart(where=c1, fig=figures.latent_map(r["embedding"], test.y.numpy(), test.classes,
                                        method="pca", height=420), key="pca.map")
     c2.markdown(f"**{info.name}: its 2-D latent z** (move the pointer to decode)")
     with c2:
         latentmap.show(key="pca.ae", checkpoint_id=info.id,
                        model=cache.load_model(str(info.path), info.id), atlas=atlas, test=test,
                        height=420, presenter=present.on())
-    st.dataframe([{"reconstruction error (test mean, per image)": unit,
+    present.table([{"reconstruction error (test mean, per image)": unit,
                    "PCA, 2 numbers": round(a, 2),
                    f"{info.name}, 2 numbers": round(b, 2)} for unit, (a, b) in
                   (("BCE (nats)", r["bce"]), ("squared error", r["sse"]))],

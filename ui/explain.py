@@ -8,7 +8,7 @@ import streamlit as st
 
 from aecore.checkpoints import CheckpointInfo
 
-from . import cache, figures, state, text
+from . import cache, figures, present, state, text
 
 
 def formulas_and_models(formulas: Sequence[str], infos: Sequence[CheckpointInfo | None] = (),
@@ -31,6 +31,6 @@ def formulas_and_models(formulas: Sequence[str], infos: Sequence[CheckpointInfo 
 def model_diagram(info: CheckpointInfo, *, key: str, height: int = 150) -> None:
     """One model's layer diagram with its name and the colour legend as a caption."""
     model = cache.load_model(str(info.path), info.id)
-    st.plotly_chart(figures.model_diagram(model.layer_sizes(), height=height), key=key,
+    present.chart(figures.model_diagram(model.layer_sizes(), height=height), key=key,
                     config={"displayModeBar": False, "staticPlot": True})
     st.caption(f"**{info.name}** · {text.DIAGRAM_LEGEND}")

@@ -61,7 +61,7 @@ def interpolation_view(info: CheckpointInfo, method: str) -> None:
     model = cache.load_model(str(info.path), info.id)
     atlas = cache.atlas(info, method)
     test = cache.model_splits(info)[1]
-    left, right = st.columns([1, 1], gap="medium")
+    left, right = present.columns([1, 1], gap="medium")
     with left:
         _ends_controls(test)
         c1, c2 = st.columns(2)
@@ -87,7 +87,7 @@ def interpolation_view(info: CheckpointInfo, method: str) -> None:
     with right:
         st.markdown(f"**{info.name}**: {test.classes[int(test.y[a])]} → "
                     f"{test.classes[int(test.y[b])]}, {steps} steps ({how})")
-        st.plotly_chart(figures.frames_animation(frames), key="interp.anim",
+        present.chart(figures.frames_animation(frames), key="interp.anim",
                         config={"displaylogo": False})
         st.image(images.tile(frames, ncol=min(steps, 12), cell=40), caption="filmstrip",
                  width="stretch")
@@ -118,7 +118,7 @@ def _second_model(info, test, a, b, steps, how) -> None:
         _, frames = path_frames(m, za, zb, steps, how)
         with col:
             st.markdown(f"**{shell.model_label(inf)}**")
-            st.plotly_chart(figures.frames_animation(frames, size=140),
+            present.chart(figures.frames_animation(frames, size=140),
                             key=f"interp.anim.side{n + 1}", config={"displaylogo": False})
             st.image(images.tile(frames, ncol=min(steps, 12), cell=32), width="stretch",
                      caption=f"filmstrip, {inf.name}")

@@ -159,6 +159,7 @@ PARAMS: tuple[Param, ...] = (
     Param(state.PRIOR_SEED, _in(state.PRIOR_SEED), pages=("Sample the prior",)),
     Param(state.CMP_BETA, _in(state.CMP_BETA), pages=("AE vs VAE",)),
     Param(state.CMP_PICK, _in(state.CMP_PICK), pages=("AE vs VAE",)),
+    Param(state.CMP_FOCUS, _choice(("beta",)), str, ("AE vs VAE",)),
     Param(state.ANOM_THRESHOLD, _in(state.ANOM_THRESHOLD), pages=("Anomalies",)),
     Param(state.DEN_INDEX, _in(state.DEN_INDEX), pages=("Denoising",)),
     Param(state.DEN_KIND, _choice(NOISE_KINDS), str, ("Denoising",)),
@@ -279,18 +280,20 @@ LESSONS: tuple[Lesson, ...] = (
            {state.MODEL_NAME: "digits_ae_z2", state.MAP_PICK: {"kind": "grid", "x": -2.0,
                                                                 "y": 6.8}}),
     Lesson("β trades reconstruction for smoothness", "pages/5_AE_vs_VAE.py",
-           {"dataset": "digits", "beta": "4"},
+           {"dataset": "digits", "beta": "4", "focus": "beta"},
            "The AE and the VAE side by side, then the β slider set to 4: the KL term wins and "
            "the codes collapse onto the prior.",
-           {state.CMP_BETA: 4.0}),
+           {state.CMP_BETA: 4.0, state.CMP_FOCUS: "beta"}),
     Lesson("Denoising", "pages/7_Denoising.py",
            {"noise": "gaussian", "level": "0.5", "img": "12"},
            "Heavy Gaussian noise: the plain AE copies the noise, the denoising AE removes it.",
            {state.DEN_KIND: "gaussian", state.DEN_LEVEL: 0.5, state.DEN_INDEX: 12}),
     Lesson("Morph a 3 into an 8 (slerp)", "pages/2_Interpolate.py",
-           {"dataset": "digits", "model": "digits_vae_z2", "a": "2", "b": "7",
+           {"dataset": "digits", "model": "digits_vae_z2", "a": "322", "b": "227",
             "path": "slerp", "steps": "16"},
            "Walk the VAE's latent space from one test image to another and watch each frame.",
-           {state.INTERP_A: 2, state.INTERP_B: 7, state.INTERP_METHOD: "slerp",
+           # ends the VAE reconstructs as their own label (tests/test_lessons.py checks it
+           # with a classifier trained on the training split)
+           {state.INTERP_A: 322, state.INTERP_B: 227, state.INTERP_METHOD: "slerp",
             state.INTERP_STEPS: 16}),
 )

@@ -42,15 +42,19 @@ def client_address() -> str | None:
 
 
 def page_setup(title: str, *, icon: str = ":material/explore:", sidebar: bool = True,
-               default_model: str = "digits_vae_z2") -> Selection:
+               default_model: str = "digits_vae_z2", needs_data: bool = True) -> Selection:
     """Set the page config, fill session defaults, apply a lesson link and draw the sidebar.
 
     The sidebar's dataset, model and projection are kept in session state under ``side.*`` so
     they survive switching pages. A lesson link's parameters (:mod:`ui.links`) are applied
     first; the page's state is written back into the address at the end. Controls named in
     ``side.hide`` (and, in presenter mode, the advanced ones) are replaced by a caption.
+    When ``needs_data`` and the selected model's images cannot be loaded on this server, the
+    page says so, with what to do, and stops there.
     """
-    st.set_page_config(page_title=f"{title} · Latent Lab", page_icon=icon, layout="wide")
+    presenting = present.on() or st.query_params.get("presenter", "") in ("1", "true")
+    st.set_page_config(page_title=f"{title} · Latent Lab", page_icon=icon, layout="wide",
+                       initial_sidebar_state="collapsed" if presenting else "auto")
     state.init()
     problems = links.apply(title)
     if present.on():
@@ -64,6 +68,13 @@ def page_setup(title: str, *, icon: str = ":material/explore:", sidebar: bool = 
         return Selection(None, None)
     sel = _pickers(default_model)
     links.sync_url(title)
+    problem = cache.data_problem(sel.info) if needs_data and sel.info is not None else None
+    if problem:
+        st.title(title)
+        st.error(text.NO_DATA.format(name=sel.info.name, dataset=sel.info.dataset,
+                                     todo=cache.needs_files(sel.info) or problem),
+                 icon=":material/cloud_off:")
+        st.stop()
     return sel
 
 
@@ -100,7 +111,9 @@ def _pickers(default_model: str) -> Selection:
             pref = [p for p, i in zip(paths, mine) if i.name == default_model]
             st.session_state[state.MODEL] = (pref or paths)[0]
         _picker("Model", paths, state.MODEL, hidden=state.hidden("model"),
-                fmt=lambda p: model_label(by_path[p]))
+                fmt=lambda p: model_label(by_path[p]) + (
+                    text.NEEDS_DATA_MARK.format(dataset=by_path[p].dataset.upper())
+                    if cache.needs_files(by_path[p]) else ""))
         info = by_path[st.session_state[state.MODEL]]
         st.session_state[state.MODEL_NAME] = info.name
         methods = methods_for(info.model_config.latent_dim)
@@ -114,23 +127,32 @@ def _pickers(default_model: str) -> Selection:
         st.session_state.pop(links.RESOLVE_PROJ, None)
         _picker("Projection", methods, state.PROJECTION,
                 hidden=state.hidden("projection") or present.on(),
-                fmt=lambda m: PROJECTORS[m].label,
+                fmt=lambda m: PROJECTORS[m].label, on_change=_projection_changed,
                 help="How the latent codes are drawn in 2-D. A 2-D latent is shown as is.")
         if not present.on():
             _model_card(info)
     return Selection(info, st.session_state[state.PROJECTION])
 
 
+def _projection_changed(key: str) -> None:
+    """Store the new projection; a picked empty-space spot is in the old map's units, where it
+    would point somewhere else on the new map, so it is dropped (a picked image stays)."""
+    state.store_widget(key)
+    if (st.session_state.get(state.MAP_PICK) or {}).get("kind") == "grid":
+        st.session_state[state.MAP_PICK] = None
+
+
 def _picker(label: str, options: list[str], key: str, *, hidden: bool, fmt=str,
-            help: str | None = None) -> None:
+            help: str | None = None, on_change=state.store_widget) -> None:
     """A sidebar selectbox bound to the persistent session key ``key`` (see
-    :func:`ui.state.sync_widget`), or, when ``hidden``, a caption naming its value."""
+    :func:`ui.state.sync_widget`), or, when ``hidden``, a caption naming its value.
+    ``on_change(key)`` runs when the user picks another option."""
     if hidden:
         st.caption(f"{label}: **{fmt(st.session_state[key])}**")
         return
     state.sync_widget(key)
     st.selectbox(label, options, key=state.widget_key(key), format_func=fmt,
-                 on_change=state.store_widget, args=(key,), help=help)
+                 on_change=on_change, args=(key,), help=help)
 
 
 def _presenter_controls(page: str) -> None:
@@ -172,18 +194,14 @@ def _nav() -> None:
 
 
 def _model_card(info: CheckpointInfo) -> None:
-    """Small summary of the selected model: layer diagram, architecture, loss, metrics."""
+    """Small summary of the selected model: architecture, loss, metrics."""
     from aecore.models import build_model
 
-    from . import figures
 
     c = info.model_config
     m = info.meta.get("metrics", {})
     layers = build_model(c).layer_sizes()  # [(label, width)], input to output
-    st.caption("Encoder (blue) → bottleneck z (red) → decoder (green); bar height grows with "
-               "layer width.")
-    st.plotly_chart(figures.model_diagram(layers, height=150),
-                    key="side.diagram", config={"displayModeBar": False, "staticPlot": True})
+    # (its layer diagram is drawn once, beside the formulas on each page: ui.explain)
     with st.expander("About this model", expanded=False):
         st.markdown(
             f"**{MODEL_LABELS.get(c.name, c.name)}**, input {c.input_dim} values "

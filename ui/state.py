@@ -94,6 +94,7 @@ PRIOR_GRID = Key("prior.grid", 15, lo=5, hi=30)  # manifold grid edge (aecore re
 # -- AE vs VAE ----------------------------------------------------------------------------------
 CMP_PICK = Key("cmp.pick", 0, lo=0, hi=10**7, url="img")  # test index picked in either map
 CMP_BETA = Key("cmp.beta", 1.0, lo=0.0, hi=100.0, url="beta")  # the beta sweep's slider
+CMP_FOCUS = Key("cmp.focus", url="focus")  # "beta": the beta sweep leads the page (a lesson)
 CMP_LEFT, CMP_RIGHT = Key("cmp.left"), Key("cmp.right")  # the two models' paths
 CMP_B = Key("cmp.b")  # the other end of the side-by-side interpolation (default: pick + 1)
 
@@ -104,6 +105,7 @@ DEN_KIND = Key("den.kind", "gaussian", url="noise")
 DEN_LEVEL = Key("den.level", 0.3, lo=0.0, hi=0.8, url="level")
 
 # -- Train --------------------------------------------------------------------------------------
+TRAIN_PACE = Key("train.pace", True)  # lecture speed: every epoch on screen (services.jobs)
 TRAIN_JOB = Key("train.job_id")  # id of this session's run in the server's registry
 TRAIN_MODEL = Key("train.model", "vae")
 TRAIN_LATENT = Key("train.latent", 2, lo=2, hi=128, url="latent")

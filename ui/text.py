@@ -184,11 +184,24 @@ AE_VS_VAE = """
 Both models squeeze the same images through the same bottleneck; only the VAE adds the
 **KL term** that pulls every posterior q(z|x) towards the prior N(0, I). Click an image in either
 map: it is highlighted in both, with both reconstructions. The plain AE usually reconstructs a
-little better (it spends nothing on the KL term), but its codes spread out with **gaps** between
-clusters, so interpolations jump and random codes decode to blots. The VAE packs its codes
-around the origin, so its latent space is **smooth** and can be sampled. The scoreboard below
-measures exactly that.
+little better (it spends nothing on the KL term), but nothing stops its codes from spreading out
+with **gaps** between clusters, where the decoder was never trained. The VAE packs its codes
+around the origin, so its latent space is meant to be **smooth** and to be sampled. The
+scoreboard below measures whether that holds for the two models you picked.
 """
+
+DIGITS = 2  # decimals of every number of the scoreboard and of the sentences about it
+
+# The scoreboard's verdict on holes, written from the numbers of the selected pair.
+HOLES_VERDICT = {
+    "fewer": ("**Holes:** {few_pct} of {few}'s random codes land in a hole, against {many_pct} of "
+              "{many}'s: {many}'s latent space has more gaps between its codes, and more of its "
+              "random codes fall where its decoder was never trained; look for hybrids and blots "
+              "among the prior samples below."),
+    "same": ("**Holes:** {left} and {right} put about the same share of random codes in a hole "
+             "({left_pct} and {right_pct}): on these two models the lesson does not show."),
+}
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -214,8 +227,8 @@ METRICS = {
                          "Largest step vs mean step along the path; 1 = no sudden jumps.",
                          r"\operatorname{mean}_{pairs} \frac{\max_k \lVert f_{k+1}-f_k\rVert}{\operatorname{mean}_k \lVert f_{k+1}-f_k\rVert}"),
     "hole_rate": Metric("Hole rate", "low",
-                        "Share of random samples that look like no training image.",
-                        r"\frac{1}{S}\sum_s \big[\min_i \lVert \mathrm{dec}(z_s) - x_i\rVert > q_{95}\big],\; z_s \sim p(z)"),
+                        "Share of random codes far from every code the decoder was trained on (a hole).",
+                        r"\frac{1}{S}\sum_s \Big[\frac{\min_i \lVert z_s - z_i\rVert}{\operatorname{median}_i \min_{j\ne i}\lVert z_i - z_j\rVert} > 2\Big],\; z_s \sim p(z)"),
     "knn_accuracy": Metric("Latent 5-NN accuracy", "high",
                            "How well classes separate in z, though labels were never used.",
                            r"\text{accuracy of a 5-nearest-neighbour classifier on } z"),
@@ -277,10 +290,25 @@ rate). The area under it (**AUC**) is the chance that a random {cls} scores high
 other digit: 0.5 is guessing, 1 is perfect.
 """
 HELD_OUT_HIST = "Reconstruction error of the test {cls}s (never seen) and of the other digits."
-DENOISE_CURVE = ("Average PSNR over the test set as the noise grows. The denoising AE was "
-                 "trained at one level of Gaussian noise (std {level:g}); the dotted line marks "
-                 "it. At low noise both autoencoders lose to the noisy input itself: their own "
-                 "reconstruction error is larger than the noise.")
+NOISE_LABELS = {"gaussian": "Gaussian", "salt_pepper": "salt and pepper",
+                "masking": "masking"}  # what the pickers show for aecore.noise.NOISE_KINDS
+NOISE_UNITS = {"gaussian": "std", "salt_pepper": "fraction of pixels",
+               "masking": "fraction of pixels"}
+# The denoising chart's caption, sentence by sentence, chosen from the data it shows.
+DENOISE_CURVE = {
+    "intro": "PSNR over the test set (higher is better) as the {noise} noise grows.",
+    "trained_here": ("The denoising AE was trained on this kind of noise at level {level:g}; "
+                     "the dotted line marks it."),
+    "trained_other": ("The denoising AE was trained on {trained} noise ({unit} {level:g}), not on "
+                      "{noise} noise: everything here is new to it."),
+    "ae_always": "Both autoencoders beat the noisy input at every level shown.",
+    "input_low": ("Up to level {upto:g} the noisy input itself beats {who}: there the "
+                  "reconstruction error is larger than the noise."),
+    "input_some": "At level {at} the noisy input beats an autoencoder.",
+    "dae_always": "The denoising AE beats the plain AE at every level.",
+    "dae_from": "The denoising AE beats the plain AE from level {start:g} on.",
+    "dae_never": "Here the plain AE does as well as or better than the denoising AE.",
+}
 FORMULA_PCA = r"\hat{x} = m + W W^{\top}(x - m),\qquad W \in \mathbb{R}^{D \times k}:\ \text{the top } k \text{ principal directions of the training pixels}"
 PCA_RECON = ("Top: test images. Middle: rebuilt from 2 PCA numbers. Bottom: rebuilt from the "
              "autoencoder's 2 latent numbers.")
@@ -288,8 +316,9 @@ BETA_PRIOR = "Prior samples z ~ N(0, I) of the β = {beta:g} model, decoded."
 
 LESSON_LINK = """
 This link opens the page exactly as it is now: dataset, model, projection, the picked point,
-the interpolation pair, β, the noise level, presenter mode and any hidden controls. Copy it with
-the icon at the right of the box. The address bar holds the same link at all times.
+the interpolation pair, β, the noise level, presenter mode and any hidden controls. To copy it,
+point at the box (or tap it on a phone): a copy button appears at its top right. Or select the
+text and copy it. The address bar holds the same link at all times.
 """
 
 LESSONS_INTRO = "Each link opens a page already set up for one idea (see Copy lesson link in the sidebar)."
@@ -318,6 +347,15 @@ CMP_LINKED = ("Both latents are 2-D, so the maps are the latent spaces themselve
               "pointer is linked: moving over either map decodes the same z with both "
               "decoders (a red cursor marks it on the other map). Sweep across a gap between "
               "clusters and compare the two images.")
+DENOISE_DIGITS_ONLY = ("This lesson uses the shipped digits models (a plain AE and a denoising "
+                       "AE); the dataset picked in the sidebar does not change it.")
+NEEDS_DATA_MARK = " · needs {dataset} files"
+NO_DATA = ("**{name}** needs the **{dataset}** images, and they cannot be loaded on this "
+           "server: {todo}. Meanwhile pick another model or the **digits** dataset in the "
+           "sidebar (digits works offline).")
+
+BETA_FIRST = "Below: the plain AE and the VAE side by side, with the scoreboard."
+
 BETA_SCALE = ("Every β is drawn on the same axes, so as β grows you see the codes squeeze "
               "towards the origin; move the pointer to decode any z.")
 

@@ -26,7 +26,7 @@ from aecore.train import TrainConfig
 from services import jobs
 from services.jobs import Job
 
-from . import cache, figures, images, shell, state, text
+from . import cache, figures, images, present, shell, state, text
 from .plaintext import escape_md
 
 LRS = [1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 1e-1, 1.0, 10.0]
@@ -85,7 +85,7 @@ def controls() -> Recipe | None:
                              disabled=not variational or anneal == "none")
         noise = st.selectbox("Input noise (denoising AE)", NOISE_KINDS, key=state.TRAIN_NOISE,
                              index=NOISE_KINDS.index(state.TRAIN_NOISE.default),
-                             disabled=not denoising)
+                             disabled=not denoising, format_func=text.NOISE_LABELS.get)
         noise_level = _slider("Noise level", state.TRAIN_NOISE_LEVEL, 0.05,
                               disabled=not denoising)
         dropout = _slider("Dropout", state.TRAIN_DROPOUT, 0.05)
@@ -130,6 +130,10 @@ def controls() -> Recipe | None:
     return recipe
 
 
+LECTURE_PACE_S = 0.4  # lecture speed: an epoch lasts at least this long (60 epochs: ~25 s)
+POLL_S = 0.25  # the live view's refresh period: every epoch is drawn at lecture speed
+
+
 def current_job() -> Job | None:
     """The job of this browser session (at most one), with its queue drained."""
     # poll: the run records that its page still looks (a run nobody watches is stopped)
@@ -145,8 +149,9 @@ def start(recipe: Recipe) -> str | None:
     if job is not None and job.active:
         return "This session is already training a model: stop it or wait for it to finish."
     try:
+        pace = LECTURE_PACE_S if st.session_state.get(state.TRAIN_PACE, True) else 0.0
         job = cache.job_registry().start(recipe, replaces=st.session_state.get(state.TRAIN_JOB),
-                                         client=shell.client_address())
+                                         client=shell.client_address(), pace_s=pace)
     except (RuntimeError, ValueError) as exc:
         return str(exc)[:1].upper() + str(exc)[1:] + "."
     st.session_state[state.TRAIN_JOB] = job.id
@@ -188,6 +193,12 @@ def start_button(recipe: Recipe | None) -> None:
     """The Start button: disabled while settings are invalid or this session's run trains."""
     job = current_job()
     busy = job is not None and job.active
+    cache.job_registry().warm_up()  # a worker waits, imports done, for the next Start
+    st.toggle("Lecture speed: show every epoch", key=state.TRAIN_PACE,
+              value=state.TRAIN_PACE.default, disabled=busy,
+              help=f"Each epoch lasts at least {LECTURE_PACE_S:g} s, so the class sees the "
+                   "curves and reconstructions change epoch by epoch; training itself runs at "
+                   "full speed in between. Off: as fast as the machine goes.")
     if st.button("Start training", type="primary", icon=":material/play_arrow:",
                  disabled=recipe is None or busy, key="train.start"):
         problem = start(recipe)
@@ -198,8 +209,9 @@ def start_button(recipe: Recipe | None) -> None:
 
 
 def live_view() -> None:
-    """The session's run: refreshed every second while it trains (a fragment, so only this
-    part of the page reruns), then drawn once, with the result and the save form."""
+    """The session's run: refreshed every :data:`POLL_S` seconds while it trains (a fragment,
+    so only this part of the page reruns), then drawn once, with the result and the save
+    form."""
     job = current_job()
     if job is None:
         return
@@ -215,7 +227,7 @@ def live_view() -> None:
         st.error(f"Training failed: {job.message}", icon=":material/error:")
 
 
-@st.fragment(run_every=1.0)
+@st.fragment(run_every=POLL_S)
 def _live() -> None:
     """Poll the worker: progress bar, Stop, curves and reconstructions."""
     job = current_job()
@@ -238,7 +250,7 @@ def _progress(job: Job) -> None:
     """Loss curves and the fixed test batch with its latest reconstructions."""
     if job.epochs:
         unit = text.UNITS[job.recipe.model.recon_loss] + " per image"
-        st.plotly_chart(figures.loss_curves(job.epochs, unit), key="train.curves")
+        present.chart(figures.loss_curves(job.epochs, unit), key="train.curves")
     if job.recon is not None and job.preview is not None:
         rows = [job.preview] + ([job.noisy] if job.noisy is not None else []) + [job.recon]
         st.image(images.tile(np.concatenate(rows), ncol=len(job.preview), cell=56),
@@ -257,7 +269,7 @@ def _finished(job: Job) -> None:
     mp = job.result.map
     if mp is not None:
         st.markdown(f"**The new model's latent space** ({text.TRAIN_MAP_NOTE[mp['method']]})")
-        st.plotly_chart(figures.latent_map(mp["xy"], mp["labels"], mp["classes"],
+        present.chart(figures.latent_map(mp["xy"], mp["labels"], mp["classes"],
                                            method=mp["method"], height=420), key="train.map")
     st.caption(text.TRAIN_CLI_NOTE)
     st.code(shlex.join(cli_args(job.recipe, out="my_model.safetensors",
