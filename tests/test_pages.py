@@ -3,11 +3,13 @@ that the chart's on_select callback fills in the browser)."""
 from pathlib import Path
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests import mapspec
 
 from aecore import checkpoints
+from aecore.data import load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 MAP_PAGE = str(ROOT / "pages" / "1_Latent_map.py")
@@ -113,3 +115,35 @@ def test_a_lesson_link_to_an_image_the_map_lacks_says_so():
     assert not at.exception
     assert any("image 5000 is not on this map" in w.value for w in at.warning)
     assert mapspec.map_data(at)["pick"] is None  # nothing ringed, nothing decoded
+
+
+@pytest.mark.parametrize("name", ["digits_ae_z2", "digits_vae_z2"])
+def test_the_hole_message_and_the_shading_use_one_criterion(name):
+    """A pinned spot's message and the map's shading of that spot come from the same
+    hole_score (aecore.metrics), for a far corner and for a spot among the data."""
+    from aecore import metrics
+    from aecore.atlas import atlas_path, load_atlas
+
+    info = checkpoints.read_info(checkpoints.SHIPPED_DIR / f"{name}.safetensors")
+    atlas = load_atlas(atlas_path(info, "identity"), info.id)
+    spots = [tuple(atlas.grid_xy[0]), tuple(atlas.embedding[0])]  # far corner, on an image
+    for x, y in spots:
+        at = AppTest.from_file(MAP_PAGE, default_timeout=60)
+        at.session_state["side.model"] = str(info.path)
+        at.session_state["map.pick"] = {"kind": "grid", "x": float(x), "y": float(y)}
+        at.run()
+        assert not at.exception
+        data = mapspec.map_data(at)
+        head, arrays = mapspec.blobs(at)[data["map"]]
+        shaded = bool(arrays["far"][atlas.node_at(x, y)])
+        hole = bool(at.warning) and "A hole" in at.warning[0].value
+        assert hole != bool(at.success) and (hole or "Not a hole" in at.success[0].value)
+        # the cell under the spot is shaded exactly when the message calls it a hole
+        # (the cell's code is the grid node's; the spot's is exact: compare like for like)
+        node_code = atlas.grid_codes[atlas.node_at(x, y)]
+        codes = metrics.decoder_codes(
+            checkpoints.load(info.path)[0], load_dataset("digits", "train").x, seed=0)
+        node_hole = metrics.hole_score(node_code, codes)[0] > metrics.HOLE_THRESHOLD
+        assert shaded == node_hole
+        assert head["shade_label"].startswith("hole")
+    assert (x, y) == spots[-1] and not hole  # the spot on an image is no hole

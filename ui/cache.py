@@ -313,8 +313,33 @@ def pca_vs_ae(path: str, checkpoint_id: str) -> dict:
             "embedding": emb, "recs": (pca_rec[:12], ae_rec[:12])}
 
 
+@st.cache_resource(max_entries=16, show_spinner="Measuring where the decoder was trained…")
+def hole_reference(path: str, checkpoint_id: str) -> tuple[np.ndarray, float]:
+    """The codes the model's decoder was trained on (:func:`aecore.metrics.decoder_codes`, one
+    per training image, seed 0) and their typical nearest-neighbour gap: what
+    :func:`aecore.metrics.hole_score` measures a code against."""
+    model = load_model(path, checkpoint_id)
+    codes = metrics.decoder_codes(model, model_splits(model_info(checkpoint_id))[0].x, seed=0)
+    return codes, metrics.typical_gap(codes)
+
+
+def hole_score(info: CheckpointInfo, z: np.ndarray) -> np.ndarray:
+    """:func:`aecore.metrics.hole_score` of codes ``z`` (n, latent_dim) under model ``info``:
+    above :data:`aecore.metrics.HOLE_THRESHOLD` a code lies in a hole."""
+    codes, gap = hole_reference(str(info.path), info.id)
+    return metrics.hole_score(np.atleast_2d(z), codes, gap=gap)
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
-def far_nodes(map_key: str, _atlas: Atlas) -> np.ndarray:
-    """The map's "no data nearby" grid mask (G * G,), bool, computed once per ``map_key``
-    (checkpoint id and projection): the browser shades these cells and the pin panel says so."""
-    return _atlas.far_nodes()
+def shading(map_key: str, checkpoint_id: str, _atlas: Atlas) -> tuple[np.ndarray, bool]:
+    """The cells a map shades (G * G,), bool, and whether they are holes.
+
+    Where the map inverts exactly (a 2-D latent, PCA's plane) a cell is shaded when its code
+    lies in a hole (the same criterion as the pin panel's message and the scoreboard's hole
+    rate); elsewhere a spot's code is built from nearby images' codes, so a hole cannot show
+    and the map shades the cells with no image nearby on the map (``Atlas.far_nodes``).
+    """
+    if _atlas.inverse_is_exact:
+        score = hole_score(model_info(checkpoint_id), _atlas.grid_codes)
+        return score > metrics.HOLE_THRESHOLD, True
+    return _atlas.far_nodes(), False

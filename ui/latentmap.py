@@ -30,7 +30,7 @@ from aecore.data import Dataset
 from aecore.export import decoder_program
 from aecore.models.base import Autoencoder
 
-from . import blob, figures, state, text
+from . import blob, cache, figures, state, text
 
 __all__ = ["show", "clean_pin", "extent", "decoder_blob_bytes", "map_blob_bytes",
            "inverse_kind"]
@@ -65,17 +65,20 @@ def decoder_blob_bytes(model: Autoencoder, checkpoint_id: str) -> bytes:
                      {"weights": prog.weights})
 
 
-def map_blob_bytes(atlas: Atlas, test: Dataset, map_id: str) -> bytes:
-    """A map as an LLB1 blob: points ``xy`` (N, 2), ``labels`` (N,), the shaded "no data
-    nearby" grid cells ``far`` (G * G,), and what the browser needs to invert the projection:
+def map_blob_bytes(atlas: Atlas, test: Dataset, map_id: str, shade: np.ndarray | None = None,
+                   holes: bool = False) -> bytes:
+    """A map as an LLB1 blob: points ``xy`` (N, 2), ``labels`` (N,), the shaded grid cells
+    ``far`` (G * G,; ``shade``, by default the cells with no point nearby; ``holes``: they are
+    holes of the latent space), and what the browser needs to invert the projection:
     nothing (identity), the PCA plane (3, latent_dim), the grid of codes (G * G, latent_dim,
     interpolated bilinearly) or the points' codes (N, latent_dim; t-SNE snaps to them)."""
     n = atlas.grid_n
     g = atlas.grid_xy
     kind = inverse_kind(atlas)
     labels = test.y.numpy().astype(np.int32)
+    shade = atlas.far_nodes() if shade is None else shade
     arrays = {"xy": atlas.embedding.astype(np.float32), "labels": labels,
-              "far": atlas.far_nodes().astype(np.uint8)}
+              "far": np.asarray(shade, np.uint8)}
     if kind == "plane":
         arrays["plane"] = np.asarray(atlas.plane, np.float32)  # origin, u, v
     elif kind == "grid":
@@ -87,6 +90,7 @@ def map_blob_bytes(atlas: Atlas, test: Dataset, map_id: str) -> bytes:
               "present": present, "axes": list(figures.AXIS_TITLES.get(atlas.method, ("1", "2"))),
               "inverse": kind, "latent_dim": int(atlas.codes.shape[1]),
               "note": text.POINTER_NOTES[atlas.method],
+              "shade_label": text.SHADE_LABEL[holes], "shade_note": text.SHADE_NOTE[holes],
               "grid": {"n": n, "x0": float(g[0, 0]), "x1": float(g[n - 1, 0]),
                        "y0": float(g[-1, 1]), "y1": float(g[0, 1])}}
     return blob.pack(header, arrays)
@@ -98,8 +102,9 @@ def _decoder_blob(checkpoint_id: str, _model: Autoencoder) -> bytes:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _map_blob(map_id: str, _atlas: Atlas, _test: Dataset) -> bytes:
-    return map_blob_bytes(_atlas, _test, map_id)
+def _map_blob(map_id: str, checkpoint_id: str, _atlas: Atlas, _test: Dataset) -> bytes:
+    shade, holes = cache.shading(map_id, checkpoint_id, _atlas)
+    return map_blob_bytes(_atlas, _test, map_id, shade, holes)
 
 
 def clean_pin(raw, n_points: int, extent: tuple[float, float, float, float]) -> dict | None:
@@ -199,7 +204,7 @@ def show(*, key: str, checkpoint_id: str, model: Autoencoder, atlas: Atlas, test
     """
     dec_id, map_id = f"dec:{checkpoint_id}", f"map:{checkpoint_id}:{atlas.method}"
     _send(dec_id, lambda: _decoder_blob(checkpoint_id, model))
-    _send(map_id, lambda: _map_blob(map_id, atlas, test))
+    _send(map_id, lambda: _map_blob(map_id, checkpoint_id, atlas, test))
     ext = extent(atlas)
 
     def _on_pin() -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from aecore import metrics
 from aecore.atlas import Atlas
 from aecore.checkpoints import CheckpointInfo
 from aecore.data import Dataset
@@ -83,7 +84,7 @@ def render(md: MapData) -> None:
                        atlas=md.atlas, test=md.test, pick=pick, on_pin=_store_pin,
                        presenter=present.on())
         st.caption(f"{len(md.test)} test images · {text.INVERSE_NOTES[md.method]} "
-                   f"{text.FAR_NOTE}")
+                   f"{text.FAR_NOTE[md.atlas.inverse_is_exact]}")
     with right:
         if sel is not None:
             _point_panel(md, sel)
@@ -122,19 +123,21 @@ def _grid_panel(md: MapData, xy: tuple[float, float]) -> None:
                      f"distance {dist:.2f}")
     snapped = atlas.nearest_point(*xy)[0] if atlas.snaps else None
     st.caption(text.CLICK_NOTES[md.method].format(i=snapped))
-    far = bool(cache.far_nodes(md.key, atlas)[node])
     if not atlas.inverse_is_exact:
         # the code here is built from nearby images' codes, so it always sits near training
         # codes: a hole cannot show on this map, whatever the distance says
-        if far:
+        if cache.shading(md.key, md.checkpoint_id, atlas)[0][node]:
             st.caption(text.FAR_CLICK)
         st.info(text.NO_HOLES_ON_PROJECTION.format(method=md.method.upper()),
                 icon=":material/info:")
-    elif dist > atlas.hole_threshold:
-        st.warning(text.HOLE_WARNING, icon=":material/warning:")
-    else:
-        st.success("Close to training codes: the decoder has seen codes like this one.",
-                   icon=":material/check_circle:")
+    else:  # one criterion for this message, the map's shading and the scoreboard
+        score = float(cache.hole_score(cache.model_info(md.checkpoint_id), z)[0])
+        if score > metrics.HOLE_THRESHOLD:
+            st.warning(text.HOLE_WARNING.format(score=score, threshold=metrics.HOLE_THRESHOLD),
+                       icon=":material/warning:")
+        else:
+            st.success(text.NOT_A_HOLE.format(score=score, threshold=metrics.HOLE_THRESHOLD),
+                       icon=":material/check_circle:")
     _code(z)
 
 

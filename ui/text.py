@@ -84,13 +84,22 @@ CLICK_NOTES = {
     "tsne": ("t-SNE has no inverse: this click snapped to the nearest test image on the map "
              "(image {i}) and decodes its code."),
 }
-FAR_NOTE = ("Shaded cells: no test image lies near; the pointer decodes there too, but the map "
-            "says little about which code belongs there.")
+FAR_NOTE = {  # under the map, by what its shaded cells mean
+    True: ("Shaded cells are holes: codes far from every code the decoder was trained on (the "
+           "same test as the panel's and the scoreboard's). Move the pointer into one and "
+           "watch the image."),
+    False: ("Shaded cells: no test image lies near; the pointer decodes there too, but the map "
+            "says little about which code belongs there."),
+}
 FAR_CLICK = ("No test image lies near this spot on the map, so the code above is a guess "
              "built from the nearest ones.")
 
-HOLE_WARNING = ("A hole: the decoder has never been trained here (farther from every training "
-                "code than 95% of test images are).")
+HOLE_WARNING = ("A hole: z lies {score:.1f} times the typical gap between training codes from "
+                "the nearest code the decoder was trained on (a hole is above {threshold:g}), so "
+                "the decoder has never been trained here.")
+NOT_A_HOLE = ("Not a hole: z lies {score:.1f} times the typical gap between training codes from "
+              "the nearest one (a hole is above {threshold:g}): the decoder has seen codes "
+              "like this one.")
 
 UNITS = {"bce": "nats", "mse": "squared error"}
 
@@ -372,4 +381,9 @@ POINTER_NOTES = {  # under the decoded image beside the in-browser map
     "pca": "PCA inverse: exact in the plane; the other components sit at their mean",
     "umap": "UMAP has no exact inverse: the code is interpolated between codes of nearby images",
     "tsne": "t-SNE has no inverse: showing the code of the nearest image",
+}
+SHADE_LABEL = {True: "hole: no training code near", False: "no data nearby"}  # map legend
+SHADE_NOTE = {  # under the pointer's image, when the pointer is on a shaded cell
+    True: "A hole: the decoder was never trained near this code.",
+    False: "No test image lies near this spot on the map.",
 }

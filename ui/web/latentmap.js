@@ -186,7 +186,7 @@ class LatentMap {
     if (this.mapBlob.arrays.far) {
       const chip = el("span", "ll-chip ll-static", this.legend);
       el("span", "ll-swatch ll-far", chip);
-      el("span", "", chip, "no data nearby");
+      el("span", "", chip, this.meta.shade_label || "no data nearby");
     }
   }
 
@@ -417,7 +417,7 @@ class LatentMap {
     if (pathHit) { z = pathHit.z; note = pathHit.note; }
     else ({z, note} = this.codeAt(x, y));
     this.drawImage(this.decoder.decode(z));
-    this.imgCap.textContent = note + (this.farAt(x, y) && !pathHit ? ". No test image lies near this spot." : "");
+    this.imgCap.textContent = note + (this.farAt(x, y) && !pathHit ? ". " + (this.meta.shade_note || "") : "");
     this.showZ(z);
     if (ev) LL.lat.length < 5000 && LL.lat.push(performance.now() - ev.timeStamp);
     if (this.data.link) {
