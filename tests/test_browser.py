@@ -146,6 +146,7 @@ def test_two_browsers_join_one_class_and_a_click_in_one_appears_in_the_other(ser
     try:
         lect, stud = lect_ctx.new_page(), stud_ctx.new_page()
         open_page(lect, server, "Classroom")
+        lect.get_by_text("Lecturer: start a class").first.click()  # folded below Join
         lect.get_by_role("button", name="Start a class").first.click()
         lect.locator(".class-code").wait_for(timeout=60_000)
         code = lect.locator(".class-code").inner_text().strip()
