@@ -158,7 +158,7 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
         st.caption(f"The class follows the model and projection in your sidebar. It ends in "
                    f"{minutes // 60} h {minutes % 60:02d} min, or now:")
         st.button("End the class", on_click=_end, icon=":material/stop_circle:")
-    manage(code, token, cls.locked)
+    manage(code, token)
     runs()
     with st.expander("Reopen this class after a reload", icon=":material/key:"):
         st.markdown("Reloading the page forgets that you are the lecturer. This private link "
@@ -166,12 +166,15 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
         st.code(f"{links.page_url()}?teach={code}.{token}", language=None, wrap_lines=True)
 
 
-def manage(code: str, token: str, locked: bool) -> None:
+@st.fragment(run_every=POLL_S)
+def manage(code: str, token: str) -> None:
     """The lecturer's controls: who is in (names as plain text), remove or block a student,
-    clear the clicks, close joining once everyone is in."""
+    clear the clicks, close joining once everyone is in. Refreshed with the class's map, so
+    the student count agrees with the map's header."""
     store = cache.class_store()
     try:
         people = store.students(code, token)
+        locked = store.get(code).locked
     except ClassroomError:
         return
     active = [p for p in people if not p.blocked]
