@@ -70,8 +70,8 @@ def map_data(method: str, n: int, mnist: Dataset, model_name: str | None = None
                             cid, grid_n=cache.GRID_N)
         save_atlas(atlas, path)
         print(f"  (fitted the {method} map of {n} codes in {time.perf_counter() - t0:.1f} s)")
-    return mapview.MapData(key=f"{cid}:{method}", checkpoint_id=cid, method=method,
-                           model=model, atlas=atlas,
+    return mapview.MapData(key=f"{cid}:{method}", checkpoint_id=cid, info=info,
+                           method=method, model=model, atlas=atlas,
                            train=train, test=test,
                            errors=latent.reconstruction_errors(model, test.x),
                            unit=text.UNITS[model.config.recon_loss])

@@ -314,24 +314,24 @@ def pca_vs_ae(path: str, checkpoint_id: str) -> dict:
 
 
 @st.cache_resource(max_entries=16, show_spinner="Measuring where the decoder was trained…")
-def hole_reference(path: str, checkpoint_id: str) -> tuple[np.ndarray, float]:
+def hole_reference(checkpoint_id: str, _info: CheckpointInfo) -> tuple[np.ndarray, float]:
     """The codes the model's decoder was trained on (:func:`aecore.metrics.decoder_codes`, one
     per training image, seed 0) and their typical nearest-neighbour gap: what
     :func:`aecore.metrics.hole_score` measures a code against."""
-    model = load_model(path, checkpoint_id)
-    codes = metrics.decoder_codes(model, model_splits(model_info(checkpoint_id))[0].x, seed=0)
+    model = load_model(str(_info.path), _info.id)
+    codes = metrics.decoder_codes(model, model_splits(_info)[0].x, seed=0)
     return codes, metrics.typical_gap(codes)
 
 
 def hole_score(info: CheckpointInfo, z: np.ndarray) -> np.ndarray:
     """:func:`aecore.metrics.hole_score` of codes ``z`` (n, latent_dim) under model ``info``:
     above :data:`aecore.metrics.HOLE_THRESHOLD` a code lies in a hole."""
-    codes, gap = hole_reference(str(info.path), info.id)
+    codes, gap = hole_reference(info.id, info)
     return metrics.hole_score(np.atleast_2d(z), codes, gap=gap)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def shading(map_key: str, checkpoint_id: str, _atlas: Atlas) -> tuple[np.ndarray, bool]:
+def shading(map_key: str, _info: CheckpointInfo, _atlas: Atlas) -> tuple[np.ndarray, bool]:
     """The cells a map shades (G * G,), bool, and whether they are holes.
 
     Where the map inverts exactly (a 2-D latent, PCA's plane) a cell is shaded when its code
@@ -340,6 +340,6 @@ def shading(map_key: str, checkpoint_id: str, _atlas: Atlas) -> tuple[np.ndarray
     and the map shades the cells with no image nearby on the map (``Atlas.far_nodes``).
     """
     if _atlas.inverse_is_exact:
-        score = hole_score(model_info(checkpoint_id), _atlas.grid_codes)
+        score = hole_score(_info, _atlas.grid_codes)
         return score > metrics.HOLE_THRESHOLD, True
     return _atlas.far_nodes(), False

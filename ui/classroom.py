@@ -279,7 +279,7 @@ def lecturer_view(info: CheckpointInfo, method: str) -> None:
             (c.kind == "grid" and x0 <= c.x <= x1 and y0 <= c.y <= y1)]  # model) is not drawn
     n, k = counts["students"], counts["clicks"]
     st.markdown(f"**{n}** student{'s' * (n != 1)} · **{k}** click{'s' * (k != 1)}")
-    latentmap.show(key="class.map", checkpoint_id=info.id, model=md.model, atlas=md.atlas,
+    latentmap.show(key="class.map", info=info, model=md.model, atlas=md.atlas,
                    test=md.test, overlays=class_overlays(md, seen), presenter=present.on())
     if len(seen) > MAX_DRAWN:
         st.caption(f"The map shows the last {MAX_DRAWN:,} of {len(seen):,} clicks.")

@@ -54,7 +54,7 @@ def side_by_side(left: CheckpointInfo, right: CheckpointInfo) -> None:
         atlas = cache.atlas(info, _method(info))
         with col:
             explain.model_diagram(info, key=key + ".diagram", height=130)
-            latentmap.show(key=key, checkpoint_id=info.id, model=model, atlas=atlas, test=test,
+            latentmap.show(key=key, info=info, model=model, atlas=atlas, test=test,
                            pick={"kind": "point", "index": i}, on_pin=_on_pin,
                            link="cmp" if both_2d else None, height=380,
                            presenter=present.on())
@@ -160,7 +160,7 @@ def beta_sweep(infos: list[CheckpointInfo], dataset: str) -> None:
     test = cache.model_splits(info)[1]
     c1, c2 = present.columns([3, 2])
     with c1:  # one scale for every beta, so a collapse to the origin shows as a dot
-        latentmap.show(key="cmp.beta.map", checkpoint_id=info.id,
+        latentmap.show(key="cmp.beta.map", info=info,
                        model=cache.load_model(str(info.path), info.id),
                        atlas=cache.atlas(info, "identity"), test=test, height=420,
                        presenter=present.on(), view=_sweep_view(sweep))

@@ -32,7 +32,7 @@ def anomaly_view(info: CheckpointInfo, method: str) -> None:
     c1.caption(f"{int(flagged.sum())} of {len(errs)} test images ({flagged.mean():.1%}) are "
                "above the threshold.")
     with c2:
-        latentmap.show(key="anom.map", checkpoint_id=info.id,
+        latentmap.show(key="anom.map", info=info,
                        model=cache.load_model(str(info.path), info.id), atlas=atlas, test=test,
                        flagged=np.flatnonzero(flagged).tolist(), height=380,
                        presenter=present.on())
@@ -150,7 +150,7 @@ def pca_view(info: CheckpointInfo) -> None:
                                        method="pca", height=420), key="pca.map")
     c2.markdown(f"**{info.name}: its 2-D latent z** (move the pointer to decode)")
     with c2:
-        latentmap.show(key="pca.ae", checkpoint_id=info.id,
+        latentmap.show(key="pca.ae", info=info,
                        model=cache.load_model(str(info.path), info.id), atlas=atlas, test=test,
                        height=420, presenter=present.on())
     present.table([{"reconstruction error (test mean, per image)": unit,

@@ -75,7 +75,7 @@ def interpolation_view(info: CheckpointInfo, method: str) -> None:
     z, frames = path_frames(model, atlas.codes[a], atlas.codes[b], steps, how)
     path_xy, exact = atlas.project(z)
     with left:
-        latentmap.show(key=CHART, checkpoint_id=info.id, model=model, atlas=atlas, test=test,
+        latentmap.show(key=CHART, info=info, model=model, atlas=atlas, test=test,
                        pick={"kind": "point", "index": a},
                        overlays=[{"name": "B", "xy": atlas.embedding[[b]].tolist(),
                                   "symbol": "square", "size": 8}],

@@ -26,6 +26,7 @@ import numpy as np
 import streamlit as st
 
 from aecore.atlas import Atlas
+from aecore.checkpoints import CheckpointInfo
 from aecore.data import Dataset
 from aecore.export import decoder_program
 from aecore.models.base import Autoencoder
@@ -102,8 +103,8 @@ def _decoder_blob(checkpoint_id: str, _model: Autoencoder) -> bytes:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _map_blob(map_id: str, checkpoint_id: str, _atlas: Atlas, _test: Dataset) -> bytes:
-    shade, holes = cache.shading(map_id, checkpoint_id, _atlas)
+def _map_blob(map_id: str, _info: CheckpointInfo, _atlas: Atlas, _test: Dataset) -> bytes:
+    shade, holes = cache.shading(map_id, _info, _atlas)
     return map_blob_bytes(_atlas, _test, map_id, shade, holes)
 
 
@@ -170,20 +171,22 @@ def _on_need(key: str) -> None:
         st.session_state.setdefault(SENT, set()).clear()  # this map's blobs bring the lib too
 
 
-def show(*, key: str, checkpoint_id: str, model: Autoencoder, atlas: Atlas, test: Dataset,
+def show(*, key: str, info: CheckpointInfo, model: Autoencoder, atlas: Atlas, test: Dataset,
          pick: dict | None = None, overlays: list[dict] | None = None,
          path: dict | None = None, flagged: list[int] | None = None, link: str | None = None,
          on_pin=None, height: int = 520, presenter: bool = False,
          side_title: str | None = None,
-         view: tuple[float, float, float, float] | None = None) -> None:
+         view: tuple[float, float, float, float] | None = None,
+         map_id: str | None = None) -> None:
     """Draw an in-browser latent map.
 
     Parameters
     ----------
     key : str
         Widget key (one per map on a page).
-    checkpoint_id, model, atlas, test
-        The model, its map and the test split the map shows.
+    info, model, atlas, test
+        The model (its listing entry and the loaded model), its map and the images the map
+        shows.
     pick : dict, optional
         The pinned point (ring) or spot (cross), as :func:`clean_pin` returns it.
     overlays : list of dict, optional
@@ -201,10 +204,13 @@ def show(*, key: str, checkpoint_id: str, model: Autoencoder, atlas: Atlas, test
     view : (x0, x1, y0, y1), optional
         The axis ranges to open (and reset) on, instead of the map's own extent: maps that
         are compared keep one scale this way.
+    map_id : str, optional
+        Id of the map's blob (default ``map:<checkpoint id>:<projection>``): a map of other
+        images under the same model (a benchmark's) needs one of its own.
     """
-    dec_id, map_id = f"dec:{checkpoint_id}", f"map:{checkpoint_id}:{atlas.method}"
-    _send(dec_id, lambda: _decoder_blob(checkpoint_id, model))
-    _send(map_id, lambda: _map_blob(map_id, checkpoint_id, atlas, test))
+    dec_id, map_id = f"dec:{info.id}", map_id or f"map:{info.id}:{atlas.method}"
+    _send(dec_id, lambda: _decoder_blob(info.id, model))
+    _send(map_id, lambda: _map_blob(map_id, info, atlas, test))
     ext = extent(atlas)
 
     def _on_pin() -> None:

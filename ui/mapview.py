@@ -28,12 +28,15 @@ CHART_KEY = "map.chart"
 class MapData:
     """Everything the map and its panel draw from (all shared and read-only).
 
-    ``key`` names the (checkpoint, projection) pair; ``checkpoint_id`` is the model's id.
+    ``key`` names the (checkpoint, projection) pair; ``checkpoint_id`` is the model's id and
+    ``info`` its listing entry (a benchmark's map of other images keeps the model's ``info``
+    under an id of its own).
     ``errors`` holds each test image's reconstruction error, shape (N,), in ``unit``.
     """
 
     key: str
     checkpoint_id: str
+    info: CheckpointInfo
     method: str
     model: Autoencoder
     atlas: Atlas
@@ -47,7 +50,8 @@ def load_map_data(info: CheckpointInfo, method: str) -> MapData:
     """Fetch the model, its map, its data and its errors from :mod:`ui.cache`."""
     model = cache.load_model(str(info.path), info.id)
     train, test = cache.model_splits(info)
-    return MapData(key=f"{info.id}:{method}", checkpoint_id=info.id, method=method, model=model,
+    return MapData(key=f"{info.id}:{method}", checkpoint_id=info.id, info=info, method=method,
+                   model=model,
                    atlas=cache.atlas(info, method), train=train, test=test,
                    errors=cache.recon_errors(str(info.path), info.id),
                    unit=text.UNITS[model.config.recon_loss])
@@ -80,7 +84,7 @@ def render(md: MapData) -> None:
     left, right = ((st.container(), st.container()) if present.on() else
                    st.columns([3, 2], gap="medium"))
     with left:
-        latentmap.show(key=CHART_KEY, checkpoint_id=md.checkpoint_id, model=md.model,
+        latentmap.show(key=CHART_KEY, info=md.info, map_id=f"map:{md.key}", model=md.model,
                        atlas=md.atlas, test=md.test, pick=pick, on_pin=_store_pin,
                        presenter=present.on())
         st.caption(f"{len(md.test)} test images · {text.INVERSE_NOTES[md.method]} "
@@ -126,12 +130,12 @@ def _grid_panel(md: MapData, xy: tuple[float, float]) -> None:
     if not atlas.inverse_is_exact:
         # the code here is built from nearby images' codes, so it always sits near training
         # codes: a hole cannot show on this map, whatever the distance says
-        if cache.shading(md.key, md.checkpoint_id, atlas)[0][node]:
+        if cache.shading(f"map:{md.key}", md.info, atlas)[0][node]:
             st.caption(text.FAR_CLICK)
         st.info(text.NO_HOLES_ON_PROJECTION.format(method=md.method.upper()),
                 icon=":material/info:")
     else:  # one criterion for this message, the map's shading and the scoreboard
-        score = float(cache.hole_score(cache.model_info(md.checkpoint_id), z)[0])
+        score = float(cache.hole_score(md.info, z)[0])
         if score > metrics.HOLE_THRESHOLD:
             st.warning(text.HOLE_WARNING.format(score=score, threshold=metrics.HOLE_THRESHOLD),
                        icon=":material/warning:")

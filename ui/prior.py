@@ -49,7 +49,7 @@ def samples_view(info: CheckpointInfo, method: str) -> None:
                  caption=f"{n} samples: z drawn from {source}, temperature {temp:.1f}")
     with right:
         xy, exact = atlas.project(z)
-        latentmap.show(key="prior.map", checkpoint_id=info.id, model=model, atlas=atlas,
+        latentmap.show(key="prior.map", info=info, model=model, atlas=atlas,
                        test=test, overlays=[{"name": "samples", "xy": np.round(xy, 5).tolist(),
                                              "symbol": "diamond", "size": 5}],
                        height=420, presenter=present.on())
