@@ -197,7 +197,8 @@ def show(*, key: str, info: CheckpointInfo, model: Autoencoder, atlas: Atlas, te
     flagged : list of int, optional
         Point indices ringed in red (anomalies).
     link : str, optional
-        Maps with the same ``link`` (and a 2-D latent) decode the same z under one pointer.
+        Maps with the same ``link`` and latent size decode the same z under one pointer; on a
+        2-D latent map a red cursor also marks where that z lies.
     on_pin : callable, optional
         ``on_pin(pick)`` with a validated pick when the user clicks, taps or presses Enter;
         without it the map takes no pins.
