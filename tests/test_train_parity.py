@@ -7,21 +7,9 @@ import torch
 
 from aecore import checkpoints
 from aecore.__main__ import main
-from aecore.models import ConvVAEConfig, DAEConfig, VAEConfig
-from aecore.recipes import Recipe, cli_args, train_and_save
-from aecore.train import TrainConfig
+from aecore.recipes import cli_args, train_and_save
+from tests.test_recipes import RECIPES  # one set of small recipes for both modules
 
-SMALL = dict(train_split="train[:512]", test_split="test[:128]")
-RECIPES = [
-    Recipe(VAEConfig(latent_dim=3, hidden=(48, 24), beta=0.25),
-           TrainConfig(epochs=3, batch_size=32, lr=0.0012345, kl_anneal="cyclical",
-                       cycle_epochs=2, seed=11), **SMALL),
-    Recipe(DAEConfig(latent_dim=5, hidden=(40,), noise="salt_pepper", noise_level=0.15,
-                     dropout=0.1, recon_loss="mse"),
-           TrainConfig(epochs=2, weight_decay=1e-4, seed=2), **SMALL),
-    Recipe(ConvVAEConfig(input_shape=(1, 8, 8), latent_dim=4, hidden=(32,), channels=(8, 16)),
-           TrainConfig(epochs=2, kl_anneal="linear", warmup_epochs=3), **SMALL),
-]
 
 
 def _same_weights(a, b) -> None:
