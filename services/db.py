@@ -254,6 +254,9 @@ class PostgresDatabase(Database):
                     yield _PgConn(conn)
             except errors.LockNotAvailable as exc:
                 raise DatabaseBusy(str(exc)) from None
+            except (errors.OperationalError, errors.ProgrammingError) as e:  # server gone,
+                raise DatabaseUnusable(f"the class database {self.describe()} "  # bad schema
+                                       f"failed: {e}") from e
 
     def _current(self, conn) -> int:
         conn.execute("CREATE TABLE IF NOT EXISTS latentlab_schema (version INTEGER NOT NULL)")
