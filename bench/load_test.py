@@ -24,6 +24,11 @@ Usage::
 
     python bench/load_test.py [--sessions 40] [--interval 3] [--duration 300]
                               [--train-epochs 300 | --no-train] [--classroom]
+                              [--replicas 2 --database-url postgresql://…]
+
+``--replicas N`` (issue 18) starts deploy/stack.py's N replicas behind nginx on the given
+PostgreSQL database and sends every session through the balancer; memory and CPU are then the
+replicas' sums.
 """
 from __future__ import annotations
 
@@ -229,6 +234,31 @@ def _tree_cpu_s(pid: int) -> float:
     return total
 
 
+def _server_cpu_s(server) -> float:
+    """CPU seconds of the server's process tree (all replicas' behind a balancer)."""
+    return sum(_tree_cpu_s(pid) for pid in getattr(server, "pids", None) or [server.proc.pid])
+
+
+class Balanced:
+    """deploy/stack.py's replicas behind nginx, seen by this test as one server: ``port`` is
+    nginx's (each session's websocket lands on a replica by nginx's hash), memory and CPU are
+    the replicas' sums (nginx's own few MB are not counted)."""
+
+    def __init__(self, stack):
+        self.stack, self.port = stack, stack.port
+        self.replica_ports = stack.replica_ports  # the warm-up visits each one directly
+
+    @property
+    def pids(self) -> list[int]:
+        """The live replicas' process ids."""
+        return [p.pid for p in self.stack.replicas if p is not None]
+
+    @property
+    def rss_mb(self) -> float:
+        """The replicas' resident memory together, MiB."""
+        return sum(stclient.rss_mb(pid) for pid in self.pids)
+
+
 async def sample_rss(server: stclient.Server, t0: float, t_end: float, out: dict) -> None:
     """Server RSS every second; per minute, the cores used by other processes."""
     minute, busy0, ours0 = -1, 0.0, 0.0
@@ -236,7 +266,7 @@ async def sample_rss(server: stclient.Server, t0: float, t_end: float, out: dict
         out["rss_mb"].append(server.rss_mb)
         m = int((time.perf_counter() - t0) // 60)
         if m != minute:
-            busy, ours = _busy_cpu_s(), _tree_cpu_s(server.proc.pid) + time.process_time()
+            busy, ours = _busy_cpu_s(), _server_cpu_s(server) + time.process_time()
             if minute >= 0:
                 out["other_cores_per_minute"][minute] = round((busy - busy0 - ours + ours0) / 60, 2)
             minute, busy0, ours0 = m, busy, ours
@@ -251,11 +281,12 @@ async def main_async(args, server: stclient.Server) -> dict:
            "train_started": 0, "train_finished": 0, "rss_mb": [], "points": None}
     rss_idle = server.rss_mb
     # one warm-up visit loads the shared caches (model, map, data), as the lecturer's own tab
-    warm = stclient.Session(server.port)
-    await warm.connect()
-    await warm.open_page("Latent_map")
-    await warm.click_map(random.Random(-1))
-    await warm.close()
+    for port in getattr(server, "replica_ports", [server.port]):  # each replica once
+        warm = stclient.Session(port)
+        await warm.connect()
+        await warm.open_page("Latent_map")
+        await warm.click_map(random.Random(-1))
+        await warm.close()
     await asyncio.sleep(2)
     rss_warm = server.rss_mb
     if args.classroom:
@@ -269,11 +300,11 @@ async def main_async(args, server: stclient.Server) -> dict:
         tasks.append(trainer(server.port, args, t_end, out))
     tasks.append(sample_rss(server, t0, t_end + 5, out))
     load0 = os.getloadavg()
-    busy0, server0, client0 = _busy_cpu_s(), _tree_cpu_s(server.proc.pid), time.process_time()
+    busy0, server0, client0 = _busy_cpu_s(), _server_cpu_s(server), time.process_time()
     await asyncio.gather(*tasks)
     wall = time.perf_counter() - t0
     busy = _busy_cpu_s() - busy0
-    server_cpu = _tree_cpu_s(server.proc.pid) - server0
+    server_cpu = _server_cpu_s(server) - server0
     client_cpu = time.process_time() - client0
     await asyncio.sleep(5)  # sessions closed: what stays
     rss_end = server.rss_mb
@@ -348,6 +379,11 @@ def main() -> None:
     p.add_argument("--classroom", action="store_true",
                    help="students join a class on the Classroom page (a lecturer session "
                         "starts it and watches the class map refresh every 2 s)")
+    p.add_argument("--replicas", type=int, default=0,
+                   help="run N replicas behind nginx on PostgreSQL (deploy/stack.py) and "
+                        "send every session through the balancer (issue 18)")
+    p.add_argument("--database-url", default=os.environ.get("LATENTLAB_DATABASE_URL"),
+                   help="postgresql://… for --replicas (default: $LATENTLAB_DATABASE_URL)")
     p.add_argument("--nice", type=int, default=0,
                    help="run the server, its training workers and the clients at this nice "
                         "value (negative: ahead of other work on a shared machine; needs root)")
@@ -358,6 +394,22 @@ def main() -> None:
     stclient.check_version()
     if args.nice:
         os.setpriority(os.PRIO_PROCESS, 0, args.nice)  # the server inherits it
+    if args.replicas:
+        if not args.database_url:
+            p.error("--replicas needs --database-url postgresql://… (a scratch database)")
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("stack", ROOT / "deploy" / "stack.py")
+        stack_mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(stack_mod)
+        with tempfile.TemporaryDirectory() as tmp:
+            with stack_mod.Stack(args.database_url, args.replicas, run_dir=Path(tmp)) as stack:
+                result = asyncio.run(main_async(args, Balanced(stack)))
+            logs = [Path(tmp, f"replica-{i}", "server.log").read_text()
+                    for i in range(args.replicas)]
+        result["replicas"] = args.replicas
+        result["server_log_tracebacks"] = sum(log.count("Traceback") for log in logs)
+        print(json.dumps(result, indent=1))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         env = {"LATENTLAB_USER_DIR": f"{tmp}/user", "LATENTLAB_CACHE_DIR": f"{tmp}/cache",
                "LATENTLAB_STATE_DIR": f"{tmp}/state"}

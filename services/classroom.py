@@ -1,11 +1,12 @@
 """Shared state of a class: the lecturer opens a class, students join with its code and click.
 
-Everything lives in one embedded SQLite file (WAL mode), so it survives a server restart and is
-shared by every Streamlit thread and process on the machine. Each operation opens its own
-connection and closes it afterwards; every write runs in a ``BEGIN IMMEDIATE`` transaction, so
-writes are serialised: a limit checked inside one cannot be overshot by a concurrent writer, and
-click ids are committed in increasing order, so a reader paging with ``clicks(after_id=...)``
-never skips a click that another process commits later.
+Everything lives in one database (``services.db``): by default an embedded SQLite file (WAL
+mode) shared by every Streamlit thread and process on the machine; with
+``LATENTLAB_DATABASE_URL=postgresql://…`` a PostgreSQL server shared by replicas behind a load
+balancer. Either way it survives a server restart, each operation runs in its own transaction,
+and writes are serialised: a limit checked inside one cannot be overshot by a concurrent writer,
+and click ids are committed in increasing order, so a reader paging with
+``clicks(after_id=...)`` never skips a click that another process commits later.
 
 Typical use::
 
@@ -30,7 +31,7 @@ import math
 import numbers
 import re
 import secrets
-import sqlite3
+import os
 import threading
 import time
 import unicodedata
@@ -40,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .db import (Database, DatabaseBusy, DatabaseUnusable, SchemaTooNew, is_url,
+                 open_database)
 from .errors import (BadClick, ClassExpired, ClassFull, ClassNotFound, ClassroomError, NotLecturer,
                      RateLimited)
 from .paths import state_dir
@@ -49,8 +52,7 @@ __all__ = ["CODE_ALPHABET", "CODE_LEN", "SCHEMA_VERSION", "Limits", "ClassInfo",
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I: easy to read off a projector
 CODE_LEN = 5  # 32**5 = 33.5 million codes
-SCHEMA_VERSION = 2  # stored in PRAGMA user_version (2: students, join buckets, locked)
-BUSY_TIMEOUT_S = 5.0  # how long a connection waits for another writer's lock
+DATABASE_URL_ENV = "LATENTLAB_DATABASE_URL"  # postgresql://… : share classes between replicas
 MAX_SETTINGS_BYTES = 4096  # settings as UTF-8 JSON
 MAX_COORD = 1e6  # |x|, |y| of a click on the map
 MAX_INDEX = 10**7  # test-image index of a "point" click is < this
@@ -58,48 +60,65 @@ WINDOW_S = 60.0  # the per-minute rate-limit window
 _STUDENT_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CODE_SET = frozenset(CODE_ALPHABET)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS classes (
-    code     TEXT PRIMARY KEY,
-    token    TEXT NOT NULL,        -- sha256 hex of the lecturer token (never the token itself)
-    created  REAL NOT NULL,        -- epoch seconds
-    expires  REAL NOT NULL,        -- epoch seconds
-    settings TEXT NOT NULL         -- JSON object
-);
-CREATE TABLE IF NOT EXISTS clicks (
-    id      INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused, even after a delete
-    code    TEXT NOT NULL,
-    student TEXT NOT NULL,
-    name    TEXT NOT NULL,
-    t       REAL NOT NULL,
-    kind    TEXT NOT NULL,
-    x       REAL,                  -- NULL: a "point" click sent without map coordinates
-    y       REAL,
-    idx     INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS clicks_by_code ON clicks (code, id);
-CREATE INDEX IF NOT EXISTS clicks_by_student ON clicks (code, student, t);
-CREATE TABLE IF NOT EXISTS students (
-    code    TEXT NOT NULL,
-    student TEXT NOT NULL,
-    name    TEXT NOT NULL,
-    joined  REAL NOT NULL,
-    blocked INTEGER NOT NULL DEFAULT 0,  -- 1: removed by the lecturer for good
-    PRIMARY KEY (code, student)
-);
-CREATE TABLE IF NOT EXISTS join_buckets (  -- token bucket of joins per source address
-    addr   TEXT PRIMARY KEY,
-    tokens REAL NOT NULL,
-    t      REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS locks (  -- classes whose lecturer closed joining
-    code TEXT PRIMARY KEY
-);
-"""
+# The schema as numbered upgrade steps (services.db.Database.migrate): step i turns version i
+# into i + 1; {id_pk} and {real} are the backend's auto-increment key and double type.
+MIGRATIONS: list[list[str]] = [
+    [  # 1: classes and their clicks
+        """CREATE TABLE IF NOT EXISTS classes (
+            code     TEXT PRIMARY KEY,
+            token    TEXT NOT NULL,   -- sha256 hex of the lecturer token (never the token)
+            created  {real} NOT NULL, -- epoch seconds
+            expires  {real} NOT NULL, -- epoch seconds
+            settings TEXT NOT NULL    -- JSON object
+        )""",
+        """CREATE TABLE IF NOT EXISTS clicks (
+            id      {id_pk},          -- never reused, even after a delete
+            code    TEXT NOT NULL,
+            student TEXT NOT NULL,
+            name    TEXT NOT NULL,
+            t       {real} NOT NULL,
+            kind    TEXT NOT NULL,
+            x       {real},           -- NULL: a "point" click sent without map coordinates
+            y       {real},
+            idx     INTEGER NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS clicks_by_code ON clicks (code, id)",
+        "CREATE INDEX IF NOT EXISTS clicks_by_student ON clicks (code, student, t)",
+    ],
+    [  # 2: students, join buckets, closed joining
+        """CREATE TABLE IF NOT EXISTS students (
+            code    TEXT NOT NULL,
+            student TEXT NOT NULL,
+            name    TEXT NOT NULL,
+            joined  {real} NOT NULL,
+            blocked INTEGER NOT NULL DEFAULT 0,  -- 1: removed by the lecturer for good
+            PRIMARY KEY (code, student)
+        )""",
+        """CREATE TABLE IF NOT EXISTS join_buckets (  -- token bucket of joins per address
+            addr   TEXT PRIMARY KEY,
+            tokens {real} NOT NULL,
+            t      {real} NOT NULL
+        )""",
+        "CREATE TABLE IF NOT EXISTS locks (code TEXT PRIMARY KEY)  -- joining closed",
+    ],
+]
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def default_db() -> Path:
-    """The class database: ``services.paths.state_dir() / "classroom.sqlite3"``."""
+def default_db() -> str | Path:
+    """The class database: ``$LATENTLAB_DATABASE_URL`` when set (a ``postgresql://`` URL),
+    else the SQLite file ``services.paths.state_dir() / "classroom.sqlite3"``.
+
+    Raises
+    ------
+    ClassroomError
+        If ``LATENTLAB_DATABASE_URL`` is set but is not a ``postgresql://`` URL.
+    """
+    url = os.environ.get(DATABASE_URL_ENV, "").strip()
+    if url:
+        if not is_url(url):
+            raise ClassroomError(f"{DATABASE_URL_ENV} must be a postgresql:// URL")
+        return url
     return state_dir() / "classroom.sqlite3"
 
 
@@ -338,13 +357,13 @@ def _row_to_click(r: tuple) -> Click:
 
 
 class ClassStore:
-    """The classes and their clicks, in one SQLite file shared by threads and processes.
+    """The classes and their clicks, in one database shared by threads, processes and replicas.
 
     Parameters
     ----------
     path : str or Path, optional
-        Database file; ``default_db()`` when None. Its folder, the file and the tables are
-        created if missing.
+        A SQLite file (its folder, the file and the tables are created if missing) or a
+        ``postgresql://`` URL (the tables are created if missing); ``default_db()`` when None.
     limits : Limits
         Rate and size limits applied by :meth:`add_click` and :meth:`open_class`.
     clock : callable
@@ -353,68 +372,52 @@ class ClassStore:
     Raises
     ------
     ClassroomError
-        If the file is not a database or was written by a newer schema.
+        If the target is not a usable database (not SQLite, server unreachable) or was
+        written by a newer schema.
 
     Notes
     -----
-    Every method opens and closes its own connection, so one store may be shared by threads and
-    a store per process is fine. ``sqlite3.OperationalError`` ("database is locked") can only
-    escape if another writer holds the lock for more than ``BUSY_TIMEOUT_S``.
+    Every method runs its own transaction (SQLite: its own connection; PostgreSQL: a pooled
+    one), so one store may be shared by threads and a store per process is fine. A write that
+    waits more than ``services.db.BUSY_TIMEOUT_S`` for another writer raises ``RateLimited``.
     """
 
     def __init__(self, path: str | Path | None = None, limits: Limits = Limits(),
                  clock: Callable[[], float] = time.time):
-        self.path = Path(path) if path is not None else default_db()
+        target = path if path is not None else default_db()
+        self.path = None if is_url(target) else Path(target)  # the SQLite file, if any
         self.limits = limits
         self._clock = clock
-        # refusals decided in memory, before any SQLite write lock (issue 14: a flood of
-        # refused joins and clicks must not queue the honest students' clicks behind it);
-        # the checks inside the transactions stay the authority (other processes, restarts)
+        # refusals decided in memory, before any write lock (issue 14: a flood of refused
+        # joins and clicks must not queue the honest students' clicks behind it); the checks
+        # inside the transactions stay the authority (other processes, replicas, restarts)
         self._mem = threading.Lock()
         self._buckets: dict[str, tuple[float, float]] = {}  # addr -> (tokens, t) last stored
         self._joined: set[tuple[str, str]] = set()  # (code, student) joined through this store
         self._last: dict[tuple[str, str], float] = {}  # (code, student) -> last click time
         self._hold: dict[tuple[str, str], float] = {}  # (code, student) -> refused until
         self._maps: dict[str, tuple[float, dict]] = {}  # code -> (read at, settings)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
-            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                conn.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the file
-            conn.execute("BEGIN IMMEDIATE")
-            with conn:
-                v = conn.execute("PRAGMA user_version").fetchone()[0]
-                if v > SCHEMA_VERSION:
-                    raise ClassroomError(f"{self.path} has schema version {v}; this code "
-                                         f"knows up to {SCHEMA_VERSION}")
-                for stmt in _SCHEMA.split(";"):
-                    if stmt.strip():
-                        conn.execute(stmt)
-                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        except sqlite3.DatabaseError as e:
-            raise ClassroomError(f"{self.path} is not a usable class database: {e}") from e
-        finally:
-            conn.close()
+            self.db: Database = open_database(target)
+            self.db.migrate(MIGRATIONS)
+        except (DatabaseUnusable, SchemaTooNew) as e:
+            raise ClassroomError(str(e)) from e
 
     # -- plumbing ---------------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self, write: bool) -> Iterator[sqlite3.Connection]:
-        """A fresh connection inside one transaction (IMMEDIATE for writes), then closed."""
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    def _tx(self, write: bool) -> Iterator:
+        """One transaction of the database (serialised with every other write if ``write``)."""
         try:
-            conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across app crashes
-            try:
-                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            except sqlite3.OperationalError as exc:  # another writer held the lock too long
-                raise RateLimited(f"the class is busy ({exc}); try again in a second",
-                                  retry_after_s=1.0) from None
-            with conn:  # commit on success, roll back on any exception
+            with self.db.transaction(write) as conn:
                 yield conn
-        finally:
-            conn.close()
+        except DatabaseBusy as exc:  # another writer held the lock too long
+            raise RateLimited(f"the class is busy ({exc}); try again in a second",
+                              retry_after_s=1.0) from None
+        except DatabaseUnusable as e:
+            raise ClassroomError(str(e)) from e
 
-    def _class_row(self, conn: sqlite3.Connection, code: str, now: float,
+    def _class_row(self, conn, code: str, now: float,
                    allow_expired: bool = False) -> tuple:
         r = conn.execute("SELECT code, token, created, expires, settings FROM classes "
                          "WHERE code = ?", (code,)).fetchone()
@@ -430,7 +433,7 @@ class ClassStore:
             raise NotLecturer(f"only the lecturer of class {row[0]} may do this")
 
     @staticmethod
-    def _purge(conn: sqlite3.Connection, now: float) -> int:
+    def _purge(conn, now: float) -> int:
         for table in ("clicks", "students", "locks"):
             conn.execute(f"DELETE FROM {table} WHERE code IN "
                          "(SELECT code FROM classes WHERE expires <= ?)", (now,))
@@ -489,13 +492,13 @@ class ClassStore:
             self._purge(conn, now)
             for _ in range(100):
                 code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LEN))
-                try:
-                    conn.execute("INSERT INTO classes (code, token, created, expires, settings)"
-                                 " VALUES (?, ?, ?, ?, ?)",
-                                 (code, _hash_token(token), now, now + self.limits.ttl_s, js))
+                taken = conn.execute(
+                    "INSERT INTO classes (code, token, created, expires, settings) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING RETURNING code",
+                    (code, _hash_token(token), now, now + self.limits.ttl_s, js)).fetchone()
+                if taken is not None:
                     return code, token
-                except sqlite3.IntegrityError:
-                    continue  # code taken: draw another
+                # else the code is taken: draw another
         raise ClassroomError("could not draw a free class code")  # pragma: no cover
 
     def update_settings(self, code: str, token: str, settings: dict,
@@ -527,7 +530,7 @@ class ClassStore:
                          locked=locked)
 
     @staticmethod
-    def _locked(conn: sqlite3.Connection, code: str) -> bool:
+    def _locked(conn, code: str) -> bool:
         return conn.execute("SELECT 1 FROM locks WHERE code = ?", (code,)).fetchone() is not None
 
     def _lecturer_tx(self, code: str, token: str):
@@ -535,7 +538,7 @@ class ClassStore:
         store = self
 
         @contextmanager
-        def tx() -> Iterator[sqlite3.Connection]:
+        def tx() -> Iterator:
             with store._tx(write=True) as conn:
                 row = store._class_row(conn, code, store._clock(), allow_expired=True)
                 store._check_token(row, token)
@@ -603,7 +606,8 @@ class ClassStore:
         code = normalize_code(code)
         with self._lecturer_tx(code, token) as conn:
             if locked:
-                conn.execute("INSERT OR IGNORE INTO locks (code) VALUES (?)", (code,))
+                conn.execute("INSERT INTO locks (code) VALUES (?) ON CONFLICT (code) DO NOTHING",
+                             (code,))
             else:
                 conn.execute("DELETE FROM locks WHERE code = ?", (code,))
 
@@ -707,7 +711,7 @@ class ClassStore:
             self._joined.add((code, student))
         return name
 
-    def _admit(self, conn: sqlite3.Connection, code: str, now: float) -> None:
+    def _admit(self, conn, code: str, now: float) -> None:
         """ClassFull unless a new student may enter (joining open, below the cap)."""
         if self._locked(conn, code):
             raise ClassFull(f"the lecturer has closed joining class {code}")
@@ -804,10 +808,10 @@ class ClassStore:
                     raise RateLimited(f"at most {lim.per_minute} clicks a minute; "
                                       f"wait {wait:.1f} s", retry_after_s=wait)
             cur = conn.execute("INSERT INTO clicks (code, student, name, t, kind, x, y, idx) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                                (code, student, name, now, kind,
                                 None if math.isnan(x) else x, None if math.isnan(y) else y, idx))
-            id_ = cur.lastrowid
+            id_ = int(cur.fetchone()[0])
         self._remember(self._last, (code, student), now)
         return Click(id=id_, code=code, student=student, name=name, t=now, kind=kind, x=x, y=y,
                      index=idx)

@@ -14,6 +14,7 @@ Streamlit's file watcher cannot confuse them.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import importlib
 import json
 import multiprocessing as mp
@@ -453,7 +454,11 @@ def publish(pending: str | Path, name: str, folder: str | Path | None = None,
     target = folder / f"{name}.safetensors"
     checkpoints.read_info(pending)  # refuse to publish something that does not load
     client = str(client)[:64] if client else "?"
-    with _PUBLISH_LOCK:
+    folder.mkdir(parents=True, exist_ok=True)
+    # the quota check and the ledger update are one critical section for every thread of this
+    # process (_PUBLISH_LOCK) and every process sharing the folder, e.g. replicas (flock)
+    with _PUBLISH_LOCK, open(folder / ".owners.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         total, mine = usage(folder, client)
         size = Path(pending).stat().st_size
         if mine >= CLIENT_QUOTA:

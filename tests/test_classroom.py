@@ -15,6 +15,8 @@ from services.errors import (BadClick, ClassExpired, ClassFull, ClassNotFound, C
                              NotLecturer, RateLimited)
 from services.paths import state_dir
 
+from . import pgtest
+
 FAST = Limits(min_interval_s=0, per_minute=10**6)  # no rate limit: concurrency tests
 SETTINGS = {"dataset": "digits", "model": "/x/digits_vae_z2.safetensors", "model_id": "abc",
             "projection": "identity"}
@@ -28,9 +30,30 @@ class FakeClock:
         return self.t
 
 
-@pytest.fixture
-def db(tmp_path):
-    return tmp_path / "cls" / "classroom.sqlite3"  # folder does not exist yet
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """The same store tests on both backends (issue 18): a SQLite file whose folder does not
+    exist yet, or a scratch schema on the PostgreSQL test server (tests/pgtest.py)."""
+    if request.param == "sqlite":
+        yield tmp_path / "cls" / "classroom.sqlite3"
+    else:
+        with pgtest.scratch_url() as url:
+            yield url
+
+
+def _is_pg(db) -> bool:
+    return isinstance(db, str)
+
+
+def _rows(db, sql: str, params=()) -> list[tuple]:
+    """What is really stored: ``sql`` (``?`` placeholders) run outside the store."""
+    if _is_pg(db):
+        return pgtest.raw(db, sql.replace("?", "%s"), params)
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
 
 
 def _point(i, **kw):
@@ -62,13 +85,23 @@ def test_settings_survive_a_restart_and_token_is_not_stored(db):
     assert [(c.student, c.name, c.index) for c in s2.clicks(code)] == [("stu_1", "Ada", 3)]
     assert s2.update_settings(code, token, {"dataset": "mnist"}).settings == {"dataset": "mnist"}
     assert s1.get(code).settings == {"dataset": "mnist"}
+    if _is_pg(db):
+        assert pgtest.raw(db, "SELECT token FROM classes") != [(token,)]
+        assert pgtest.raw(db, "SELECT COUNT(*) FROM classes WHERE token = %s", (token,)) == [(0,)]
+        return
     assert token.encode() not in db.read_bytes()
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT token FROM classes").fetchone()[0] != token
 
 
 def test_wal_mode_and_schema_version(db):
-    ClassStore(db)
+    store = ClassStore(db)
+    assert store.db.version() == SCHEMA_VERSION
+    if _is_pg(db):
+        pgtest.raw(db, "UPDATE latentlab_schema SET version = %s", (SCHEMA_VERSION + 1,))
+        with pytest.raises(ClassroomError, match="schema version"):
+            ClassStore(db)
+        return
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -86,6 +119,22 @@ def test_not_a_database(tmp_path):
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(ClassroomError, match="not a usable"):
         ClassStore(bad)
+
+
+def test_unreachable_server_is_a_typed_error():
+    with pytest.raises(ClassroomError, match="cannot reach"):
+        ClassStore("postgresql://nobody:x@127.0.0.1:1/none")
+
+
+def test_database_url_env_selects_postgresql(monkeypatch, tmp_path):
+    monkeypatch.setenv("LATENTLAB_STATE_DIR", str(tmp_path / "st"))
+    monkeypatch.setenv("LATENTLAB_DATABASE_URL", "postgresql://u:p@db.example:5432/classes")
+    assert default_db() == "postgresql://u:p@db.example:5432/classes"
+    monkeypatch.setenv("LATENTLAB_DATABASE_URL", "mysql://u:p@db.example/classes")
+    with pytest.raises(ClassroomError, match="postgresql://"):
+        default_db()
+    monkeypatch.setenv("LATENTLAB_DATABASE_URL", "")
+    assert default_db() == tmp_path / "st" / "classroom.sqlite3"
 
 
 def test_default_location_follows_env(tmp_path, monkeypatch):
@@ -126,9 +175,7 @@ def test_settings_and_close_need_the_lecturer_token(db):
             f(code)
     with pytest.raises(ClassNotFound):
         store.close(code, token)
-    with sqlite3.connect(db) as conn:
-        n = conn.execute("SELECT COUNT(*) FROM clicks WHERE code = ?", (code,)).fetchone()[0]
-    assert n == 0
+    assert _rows(db, "SELECT COUNT(*) FROM clicks WHERE code = ?", (code,)) == [(0,)]
     assert store.get(other_code).settings == {}  # other classes untouched
 
 
@@ -153,8 +200,7 @@ def test_expiry_then_purge(db):
     store.open_class({})  # opening a class purges the expired ones
     with pytest.raises(ClassNotFound):
         store.get(code)
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM clicks").fetchone()[0] == 0
+    assert _rows(db, "SELECT COUNT(*) FROM clicks") == [(0,)]
 
 
 def test_open_class_purges_expired_and_close_works_when_expired(db):

@@ -1,6 +1,8 @@
 """``page_setup``: page config, session-state defaults and the shared sidebar of every page."""
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass
 
 import streamlit as st
@@ -34,9 +36,19 @@ def model_label(info: CheckpointInfo) -> str:
 
 def client_address() -> str | None:
     """The browser's source address (``st.context.ip_address``), or None when unknown (then
-    every such client shares one allowance)."""
+    every such client shares one allowance).
+
+    Behind the deployment's nginx (``LATENTLAB_BEHIND_PROXY=1``, set by deploy/stack.py) every
+    connection comes from loopback; then the address nginx wrote into ``X-Real-IP`` is used.
+    nginx overwrites that header, and a replica listens on loopback only, so a client cannot
+    forge it; a direct loopback connection without the header keeps its own address.
+    """
     try:
-        return st.context.ip_address
+        ip = st.context.ip_address
+        if (os.environ.get("LATENTLAB_BEHIND_PROXY") == "1" and ip in ("127.0.0.1", "::1")
+                and (real := st.context.headers.get("X-Real-IP"))):
+            return real.strip()[:64]
+        return ip
     except Exception:  # bare mode / AppTest has no context
         return None
 
