@@ -4,9 +4,10 @@ outside PyTorch (the app's in-browser latent map decodes every pointer move with
 The program is the decoder in evaluation mode: dropout is left out (it is the identity at
 inference), an eval-mode BatchNorm is folded into the Linear or transposed convolution before it
 (``W' = s W``, ``b' = s (b - mean) + beta`` with ``s = gamma / sqrt(var + eps)``, per output
-feature; Ioffe & Szegedy 2015, Alg. 2), ``Flatten`` / ``Unflatten`` become shape notes, and the final sigmoid of
-:meth:`aecore.models.base.Autoencoder.decode` is the last op. Weights keep PyTorch's layouts:
-``Linear.weight`` is (out, in) row-major, ``ConvTranspose2d.weight`` is (C_in, C_out, k, k).
+feature; Ioffe & Szegedy 2015, Alg. 2), ``Flatten`` / ``Unflatten`` become shape notes, and
+the final sigmoid of :meth:`aecore.models.base.Autoencoder.decode` is the last op. Weights keep
+PyTorch's layouts: ``Linear.weight`` is (out, in) row-major, ``ConvTranspose2d.weight`` is
+(C_in, C_out, k, k).
 """
 from __future__ import annotations
 
