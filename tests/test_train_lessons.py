@@ -78,13 +78,13 @@ def test_lessons_are_on_the_home_page_list():
 
 
 def test_layerwise_pretraining_lowers_the_deep_models_loss_at_equal_epochs(digits):
-    """8 sigmoid hidden layers on digits, 15 end-to-end epochs each; the pretrained model also
-    had 8 pretraining epochs per layer pair first (5 pairs)."""
+    """8 sigmoid hidden layers on digits, 20 end-to-end epochs each; the pretrained model also
+    had 20 pretraining epochs per layer pair first (5 pairs)."""
     train, test = digits
     splits = Splits(train, test)
-    cfg = TrainConfig(epochs=15, batch_size=64, lr=1e-3)
+    cfg = TrainConfig(epochs=20, batch_size=64, lr=1e-3)
     losses = {}
-    for pre in (0, 8):
+    for pre in (0, 20):
         seed_everything(0)
         model = build_model(AEConfig(latent_dim=8, hidden=(128, 64, 32, 16),
                                      activation="sigmoid"))
@@ -93,5 +93,6 @@ def test_layerwise_pretraining_lowers_the_deep_models_loss_at_equal_epochs(digit
             assert len(hist) == 5 and all(h[-1] < h[0] for h in hist)  # each pair learned
         fit(model, splits, cfg)
         losses[pre] = evaluate(model, test)["total"]
-    # measured: end to end FIXME, pretrained FIXME nats per image (factor FIXME)
-    assert losses[0] > 1.05 * losses[8], losses
+    # measured: end to end 27.22, pretrained 21.98 nats per image (factor 1.24); end to end
+    # the model is still near the mean-image plateau (~27.2) after 20 epochs
+    assert losses[0] > 1.15 * losses[20], losses
