@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .losses import ANNEAL_SCHEDULES, RECON_LOSSES
 from .models import MODELS
+from .models.blocks import ACTIVATIONS, NORMS
 from .noise import NOISE_KINDS
 
 
@@ -119,6 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="KL weight of a VAE (beta-VAE); 1 gives the ELBO")
     t.add_argument("--dropout", type=float, default=0.0,
                    help="dropout probability after each hidden layer")
+    t.add_argument("--activation", choices=ACTIVATIONS, default="relu",
+                   help="hidden-layer nonlinearity")
+    t.add_argument("--norm", choices=NORMS, default="none",
+                   help="normalisation after each hidden layer (conv models: none, batchnorm)")
+    t.add_argument("--pretrain-epochs", type=int, default=0,
+                   help="greedy layer-wise pretraining epochs per layer before training "
+                        "(MLP ae/dae only; 0: none)")
+    t.add_argument("--record-grads", action="store_true",
+                   help="store per-layer gradient norms per epoch in the checkpoint")
     t.add_argument("--noise", choices=NOISE_KINDS, default="gaussian",
                    help="input corruption of the denoising AE (--model dae)")
     t.add_argument("--noise-level", type=float, default=0.3,

@@ -2,15 +2,21 @@
 outside PyTorch (the app's in-browser latent map decodes every pointer move with it).
 
 The program is the decoder in evaluation mode: dropout is left out (it is the identity at
-inference), ``Flatten`` / ``Unflatten`` become shape notes, and the final sigmoid of
-:meth:`aecore.models.base.Autoencoder.decode` is the last op. Weights keep PyTorch's layouts:
-``Linear.weight`` is (out, in) row-major, ``ConvTranspose2d.weight`` is (C_in, C_out, k, k).
+inference), an eval-mode BatchNorm is folded into the Linear or transposed convolution before it
+(``W' = s W``, ``b' = s (b - mean) + beta`` with ``s = gamma / sqrt(var + eps)``, per output
+feature; Ioffe & Szegedy 2015, Alg. 2), ``Flatten`` / ``Unflatten`` become shape notes, and
+the final sigmoid of :meth:`aecore.models.base.Autoencoder.decode` is the last op. Weights keep
+PyTorch's layouts: ``Linear.weight`` is (out, in) row-major, ``ConvTranspose2d.weight`` is
+(C_in, C_out, k, k).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import math
+
 import numpy as np
+import torch
 from torch import nn
 
 from .models.base import Autoencoder
@@ -28,7 +34,9 @@ class DecoderProgram:
     ----------
     ops : list of dict
         In order: ``{"op": "linear", "in": a, "out": b, "w": offset, "b": offset}``;
-        ``{"op": "relu" | "tanh" | "sigmoid"}``; ``{"op": "leaky_relu", "slope": s}``;
+        ``{"op": "relu" | "tanh" | "sigmoid" | "gelu"}`` (gelu: exact, x * Phi(x));
+        ``{"op": "leaky_relu", "slope": s}``; ``{"op": "layernorm", "n", "eps", "w", "b"}``
+        (over the whole current vector);
         ``{"op": "unflatten", "shape": [C, H, W]}``; ``{"op": "conv_transpose2d", "cin",
         "cout", "k", "stride", "pad", "hin", "win", "hout", "wout", "w", "b"}``. Offsets count
         float32 values into ``weights``.
@@ -76,10 +84,29 @@ def decoder_program(model: Autoencoder) -> DecoderProgram:
 
     ops: list[dict] = []
     c, h, w = None, None, None  # current feature-map shape once the decoder unflattens
-    for layer in model.decoder:
+    layers = list(model.decoder)
+    for i, layer in enumerate(layers):
+        nxt = layers[i + 1] if i + 1 < len(layers) else None
         if isinstance(layer, nn.Linear):
+            wt, b = _fold(layer.weight, layer.bias, nxt, nn.BatchNorm1d, 0)
             ops.append({"op": "linear", "in": layer.in_features, "out": layer.out_features,
-                        "w": put(layer.weight), "b": put(layer.bias)})
+                        "w": put(wt), "b": put(b)})
+        elif isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            prev = layers[i - 1] if i else None
+            if not isinstance(prev, (nn.Linear, nn.ConvTranspose2d)):
+                raise ValueError(f"cannot fold {type(layer).__name__}: it does not follow a "
+                                 "Linear or ConvTranspose2d layer")
+            continue  # folded into the layer before it
+        elif isinstance(layer, nn.LayerNorm):
+            n = int(math.prod(layer.normalized_shape))
+            ones = torch.ones(n) if layer.weight is None else layer.weight
+            zeros = torch.zeros(n) if layer.bias is None else layer.bias
+            ops.append({"op": "layernorm", "n": n, "eps": float(layer.eps), "w": put(ones),
+                        "b": put(zeros)})
+        elif isinstance(layer, nn.GELU):
+            if layer.approximate != "none":
+                raise ValueError("only the exact GELU (approximate='none') is exported")
+            ops.append({"op": "gelu"})
         elif type(layer) in _ACTIVATIONS:
             ops.append({"op": _ACTIVATIONS[type(layer)]})
         elif isinstance(layer, nn.LeakyReLU):
@@ -96,10 +123,11 @@ def decoder_program(model: Autoencoder) -> DecoderProgram:
                 raise ValueError(f"unsupported ConvTranspose2d in the decoder: {layer}")
             # H_out = (H_in - 1) * stride - 2 * pad + k   (PyTorch docs, no output padding)
             ho, wo = (h - 1) * s - 2 * p + k, (w - 1) * s - 2 * p + k
+            wt, b = _fold(layer.weight, layer.bias, nxt, nn.BatchNorm2d, 1)
             ops.append({"op": "conv_transpose2d", "cin": layer.in_channels,
                         "cout": layer.out_channels, "k": k, "stride": s, "pad": p,
                         "hin": h, "win": w, "hout": ho, "wout": wo,
-                        "w": put(layer.weight), "b": put(layer.bias)})
+                        "w": put(wt), "b": put(b)})
             c, h, w = layer.out_channels, ho, wo
         else:
             raise ValueError(f"cannot export decoder layer {type(layer).__name__}")
@@ -107,6 +135,27 @@ def decoder_program(model: Autoencoder) -> DecoderProgram:
     weights = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     return DecoderProgram(ops=ops, weights=weights, latent_dim=model.config.latent_dim,
                           output_shape=list(model.config.input_shape))
+
+
+def _fold(weight, bias, bn, bn_type, axis: int):
+    """Weight and bias of a layer with the eval-mode BatchNorm ``bn`` after it folded in.
+
+    ``axis`` is the output-feature axis of ``weight`` (0 for Linear (out, in), 1 for
+    ConvTranspose2d (C_in, C_out, k, k)). Returns the layer's own tensors when ``bn`` is not
+    a ``bn_type``. Computed in float64, then rounded once to float32 by the caller.
+    """
+    if not isinstance(bn, bn_type):
+        return weight, bias
+    if bn.running_mean is None:
+        raise ValueError("cannot fold a BatchNorm without running statistics")
+    w64, b64 = weight.detach().double(), bias.detach().double()
+    s = bn.running_var.double().add(bn.eps).rsqrt()
+    gamma = bn.weight.detach().double() if bn.weight is not None else torch.ones_like(s)
+    beta = bn.bias.detach().double() if bn.bias is not None else torch.zeros_like(s)
+    s = s * gamma
+    shape = [1] * w64.dim()
+    shape[axis] = -1
+    return w64 * s.reshape(shape), (b64 - bn.running_mean.double()) * s + beta
 
 
 def run_program(prog: DecoderProgram, z: np.ndarray) -> np.ndarray:
@@ -136,11 +185,22 @@ def run_program(prog: DecoderProgram, z: np.ndarray) -> np.ndarray:
             x = np.tanh(x)
         elif kind == "sigmoid":
             x = 1 / (1 + np.exp(-x))
+        elif kind == "gelu":
+            x = 0.5 * x * (1 + _erf(x / math.sqrt(2)))
+        elif kind == "layernorm":
+            n, flat = op["n"], x.reshape(len(x), -1)
+            mean = flat.mean(1, keepdims=True)
+            var = flat.var(1, keepdims=True)  # biased, as LayerNorm (Ba et al. 2016, eq. 4)
+            x = ((flat - mean) / np.sqrt(var + op["eps"]) * wts[op["w"]:op["w"] + n]
+                 + wts[op["b"]:op["b"] + n]).reshape(x.shape)
         elif kind == "unflatten":
             x = x.reshape(len(x), *op["shape"])
         elif kind == "conv_transpose2d":
             x = _conv_transpose(x, op, wts)
     return x.reshape(len(x), *prog.output_shape)
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
 
 
 def _conv_transpose(x: np.ndarray, op: dict, wts: np.ndarray) -> np.ndarray:

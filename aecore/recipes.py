@@ -20,6 +20,7 @@ from .models.base import Autoencoder, ModelConfig
 from .models.conv import ConvVAEConfig
 from .models.dae import DAEConfig
 from .models.vae import VAEConfig
+from .pretrain import MAX_PRETRAIN_EPOCHS, PRETRAINABLE, GradNormRecorder, pretrain_layerwise
 from .train import History, Splits, TrainConfig, evaluate, fit
 
 __all__ = ["Recipe", "SHIPPED", "load_splits", "training_splits", "train_and_save",
@@ -38,6 +39,16 @@ class Recipe:
     test_split: str = "test"
     notes: str = ""
     exclude_class: int | None = None  # leave this class out of the TRAINING split (anomaly demo)
+    pretrain_epochs: int = 0  # greedy layer-wise pretraining epochs per layer (0: none)
+    record_grads: bool = False  # store per-layer gradient norms per epoch in the metadata
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.pretrain_epochs <= MAX_PRETRAIN_EPOCHS:
+            raise ValueError(f"pretrain_epochs must be in [0, {MAX_PRETRAIN_EPOCHS}], got "
+                             f"{self.pretrain_epochs}")
+        if self.pretrain_epochs and self.model.name not in PRETRAINABLE:
+            raise ValueError(f"layer-wise pretraining needs an MLP autoencoder "
+                             f"({', '.join(PRETRAINABLE)}), got {self.model.name!r}")
 
 
 def load_splits(dataset: str, train_split: str = "train", test_split: str = "test",
@@ -106,17 +117,28 @@ def train_and_save(recipe: Recipe, out: str | os.PathLike | None, *,
     cfg = recipe.train
     if report_every is not None:
         cfg = dataclasses.replace(cfg, report_every=report_every)
-    hist = fit(model, splits, cfg, callback=callback)
+    extra: dict[str, Any] = {}
+    if recipe.pretrain_epochs:  # Bengio et al. 2007: stack shallow AEs, then fine-tune
+        extra["pretrain_loss"] = pretrain_layerwise(
+            model, splits.train, recipe.pretrain_epochs, lr=cfg.lr, batch_size=cfg.batch_size,
+            seed=cfg.seed, callback=callback, device=cfg.device)
+    rec = GradNormRecorder() if recipe.record_grads else None
+    hist = fit(model, splits, cfg, callback=callback, on_backward=rec)
+    if rec is not None:
+        extra["grad_norms"] = rec.per_epoch(-(-len(splits.train) // cfg.batch_size))
     path = None
     if out is not None:
-        path = save_trained(model, recipe, hist, splits, out, overwrite=overwrite)
+        path = save_trained(model, recipe, hist, splits, out, overwrite=overwrite, extra=extra)
     return model, hist, path
 
 
 def save_trained(model: Autoencoder, recipe: Recipe, hist: History, splits: Splits,
-                 out: str | os.PathLike, *, overwrite: bool = True) -> Path:
-    """Save a model trained from ``recipe`` with metadata: the recipe, epochs run, best epoch
-    and final test metrics (nats per image).
+                 out: str | os.PathLike, *, overwrite: bool = True,
+                 extra: dict[str, Any] | None = None) -> Path:
+    """Save a model trained from ``recipe`` with metadata: the recipe, epochs run, best epoch,
+    final test metrics (nats per image) and ``history`` (per-epoch ``train_total`` and
+    ``test_total`` lists, nats per image); ``extra`` adds keys (``pretrain_loss``,
+    ``grad_norms``).
 
     Raises
     ------
@@ -136,15 +158,27 @@ def save_trained(model: Autoencoder, recipe: Recipe, hist: History, splits: Spli
         "metrics": {f"test_{k}": round(v, 4) for k, v in test.items()},
         "notes": recipe.notes,
         "exclude_class": recipe.exclude_class,
+        "pretrain_epochs": recipe.pretrain_epochs,
+        "history": {k: [round(getattr(e, k), 4) for e in hist.epochs]
+                    for k in ("train_total", "test_total")},
+        **_rounded(extra or {}),
     }
     return checkpoints.save(model.cpu(), out, meta=meta, overwrite=overwrite)
+
+
+def _rounded(d: dict[str, Any]) -> dict[str, Any]:
+    """Nested lists of floats rounded to 4 significant digits (metadata stays small)."""
+    def r(v):
+        return [r(x) for x in v] if isinstance(v, list) else float(f"{v:.4g}")
+    return {k: r(v) for k, v in d.items()}
 
 
 def recipe_to_dict(r: Recipe) -> dict[str, Any]:
     """A JSON-ready dict of a recipe (what crosses a process boundary)."""
     return {"model": r.model.to_dict(), "train": r.train.to_dict(), "dataset": r.dataset,
             "train_split": r.train_split, "test_split": r.test_split, "notes": r.notes,
-            "exclude_class": r.exclude_class}
+            "exclude_class": r.exclude_class, "pretrain_epochs": r.pretrain_epochs,
+            "record_grads": r.record_grads}
 
 
 def recipe_from_dict(d: dict[str, Any]) -> Recipe:
@@ -152,7 +186,9 @@ def recipe_from_dict(d: dict[str, Any]) -> Recipe:
     return Recipe(model=config_from_dict(d["model"]), train=TrainConfig.from_dict(d["train"]),
                   dataset=d["dataset"], train_split=d["train_split"],
                   test_split=d["test_split"], notes=d.get("notes", ""),
-                  exclude_class=d.get("exclude_class"))
+                  exclude_class=d.get("exclude_class"),
+                  pretrain_epochs=int(d.get("pretrain_epochs", 0)),
+                  record_grads=bool(d.get("record_grads", False)))
 
 
 def model_config(name: str, **options: Any) -> ModelConfig:
@@ -189,7 +225,8 @@ def recipe_from_args(a: argparse.Namespace, input_shape: tuple[int, int, int]) -
     """
     opts: dict[str, Any] = dict(input_shape=tuple(input_shape), latent_dim=a.latent_dim,
                                 recon_loss=a.recon_loss, dropout=a.dropout, beta=a.beta,
-                                noise=a.noise, noise_level=a.noise_level)
+                                noise=a.noise, noise_level=a.noise_level,
+                                activation=a.activation, norm=a.norm)
     if a.hidden:
         opts["hidden"] = tuple(int(v) for v in a.hidden.split(","))
     if a.channels:
@@ -200,7 +237,8 @@ def recipe_from_args(a: argparse.Namespace, input_shape: tuple[int, int, int]) -
                           weight_decay=a.weight_decay, seed=a.seed, kl_anneal=a.kl_anneal,
                           warmup_epochs=a.warmup_epochs, cycle_epochs=a.cycle_epochs,
                           report_every=1, device=a.device),
-        dataset=a.dataset, train_split=a.train_split, test_split=a.test_split)
+        dataset=a.dataset, train_split=a.train_split, test_split=a.test_split,
+        pretrain_epochs=a.pretrain_epochs, record_grads=a.record_grads)
 
 
 def cli_args(recipe: Recipe, out: str = "model.safetensors", threads: int | None = None
@@ -230,7 +268,8 @@ def cli_args(recipe: Recipe, out: str = "model.safetensors", threads: int | None
     args = ["python", "-m", "aecore", "train", "--model", m.name, "--dataset", recipe.dataset,
             "--train-split", recipe.train_split, "--test-split", recipe.test_split,
             "--latent-dim", str(m.latent_dim), "--hidden", ",".join(map(str, m.hidden)),
-            "--recon-loss", m.recon_loss, "--dropout", num(m.dropout)]
+            "--recon-loss", m.recon_loss, "--dropout", num(m.dropout),
+            "--activation", m.activation, "--norm", m.norm]
     if hasattr(m, "beta"):
         args += ["--beta", num(m.beta)]
     if hasattr(m, "noise"):
@@ -241,6 +280,10 @@ def cli_args(recipe: Recipe, out: str = "model.safetensors", threads: int | None
              "--weight-decay", num(t.weight_decay), "--kl-anneal", t.kl_anneal,
              "--warmup-epochs", str(t.warmup_epochs), "--cycle-epochs", str(t.cycle_epochs),
              "--seed", str(t.seed)]
+    if recipe.pretrain_epochs:
+        args += ["--pretrain-epochs", str(recipe.pretrain_epochs)]
+    if recipe.record_grads:
+        args += ["--record-grads"]
     if t.device != "auto":
         args += ["--device", t.device]
     if threads:
@@ -293,4 +336,25 @@ SHIPPED.update({
                              notes="Denoising AE: trained on Gaussian noise (std 0.3) inputs."),
     "digits_ae_no7_z16": Recipe(AEConfig(latent_dim=16, hidden=_H), _T, exclude_class=7,
                                 notes="AE trained without any 7: 7s are anomalies to it."),
+})
+
+# The "Activations" lesson: one AE, five hidden-layer nonlinearities, modest epochs (the curves
+# show how fast each learns). The "Deep AE" lesson: 8 hidden sigmoid layers (4 + 4) trained end
+# to end, or after greedy layer-wise pretraining, vs ReLU + BatchNorm; gradient norms recorded.
+_ACT = TrainConfig(epochs=40, lr=1e-3)
+SHIPPED.update({
+    f"digits_act_{a}_z8": Recipe(AEConfig(latent_dim=8, hidden=_H, activation=a), _ACT,
+                                 notes=f"Activations lesson: {a} hidden layers.")
+    for a in ("relu", "leaky_relu", "tanh", "sigmoid", "gelu")})
+_DEEP, _DT = (128, 64, 32, 16), TrainConfig(epochs=60, lr=1e-3)
+SHIPPED.update({
+    "digits_deep_sigmoid_z8": Recipe(
+        AEConfig(latent_dim=8, hidden=_DEEP, activation="sigmoid"), _DT, record_grads=True,
+        notes="Deep AE lesson: 8 sigmoid hidden layers trained end to end."),
+    "digits_deep_sigmoid_pre_z8": Recipe(
+        AEConfig(latent_dim=8, hidden=_DEEP, activation="sigmoid"), _DT, pretrain_epochs=30,
+        record_grads=True, notes="Deep AE lesson: the same, after layer-wise pretraining."),
+    "digits_deep_relu_bn_z8": Recipe(
+        AEConfig(latent_dim=8, hidden=_DEEP, activation="relu", norm="batchnorm"), _DT,
+        record_grads=True, notes="Deep AE lesson: the modern fix, ReLU + BatchNorm."),
 })

@@ -182,7 +182,8 @@ def evaluate(model: Autoencoder, data: Dataset, *, beta: float | None = None, se
 
 def fit(model: Autoencoder, data: Splits, cfg: TrainConfig = TrainConfig(), *,
         callback: Callable[[StepLog | EpochLog], bool | None] | None = None,
-        device: torch.device | str | None = None) -> History:
+        device: torch.device | str | None = None,
+        on_backward: Callable[[Autoencoder], None] | None = None) -> History:
     """Train ``model`` in place with Adam(W) and return its history.
 
     ``fit`` seeds shuffling, corruption and posterior samples; the initial weights come from
@@ -206,6 +207,10 @@ def fit(model: Autoencoder, data: Splits, cfg: TrainConfig = TrainConfig(), *,
     callback : callable, optional
     device : torch.device or str, optional
         Overrides ``cfg.device``.
+    on_backward : callable, optional
+        ``on_backward(model)`` after each step's ``backward()``, before the optimiser step, to
+        read the gradients (e.g. :class:`aecore.pretrain.GradNormRecorder`); it must not change
+        them.
 
     Returns
     -------
@@ -259,6 +264,8 @@ def fit(model: Autoencoder, data: Splits, cfg: TrainConfig = TrainConfig(), *,
                     epoch=epoch + 1, step=epoch * steps + step + 1)
             opt.zero_grad(set_to_none=True)
             terms.total.backward()
+            if on_backward is not None:
+                on_backward(model)
             opt.step()
             sums += torch.stack([terms.total, terms.recon, terms.kl]).detach() * len(x)
             if cfg.report_every and callback and (step + 1) % cfg.report_every == 0:

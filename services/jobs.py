@@ -115,7 +115,10 @@ def budget(recipe: Recipe) -> Budget:
 
     with torch.device("meta"):
         params = sum(p.numel() for p in build_model(recipe.model).parameters())
-    images, epochs = _n_images(recipe.dataset, recipe.train_split), recipe.train.epochs
+    # layer-wise pretraining trains every layer once per pretraining epoch: about one more
+    # epoch of the whole model each
+    images = _n_images(recipe.dataset, recipe.train_split)
+    epochs = recipe.train.epochs + recipe.pretrain_epochs
     cost = float(params) * images * epochs
     return Budget(params, images, epochs, cost, cost / RATE)
 

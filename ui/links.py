@@ -166,6 +166,8 @@ PARAMS: tuple[Param, ...] = (
     Param(state.DEN_LEVEL, _in(state.DEN_LEVEL), pages=("Denoising",)),
     Param(state.TRAIN_LATENT, _in(state.TRAIN_LATENT), pages=("Train",)),
     Param(state.TRAIN_BETA, _in(state.TRAIN_BETA), pages=("Train",)),
+    Param(state.ACT_IMG, _in(state.ACT_IMG), pages=("Activations",)),
+    Param(state.DEEP_IMG, _in(state.DEEP_IMG), pages=("Deep AE",)),
 )
 # parameters other modules read themselves (kept in the address, never reported as unknown)
 FOREIGN = ("join",)
@@ -296,4 +298,12 @@ LESSONS: tuple[Lesson, ...] = (
            # with a classifier trained on the training split)
            {state.INTERP_A: 322, state.INTERP_B: 227, state.INTERP_METHOD: "slerp",
             state.INTERP_STEPS: 16}),
+    Lesson("Sigmoid learns slowly, ReLU fast", "pages/12_Activations.py", {"img": "16"},
+           "One digits AE, five activations: the test-loss curves, how smooth each one's "
+           "reconstructions are, and the same test images reconstructed by all five.",
+           {state.ACT_IMG: 16}),
+    Lesson("The vanishing gradient in a deep AE", "pages/13_Deep_AE.py", {"img": "40"},
+           "Eight sigmoid layers trained end to end barely move their first layers; layer-wise "
+           "pretraining and ReLU + BatchNorm fix it. Gradient norms, losses, reconstructions.",
+           {state.DEEP_IMG: 40}),
 )

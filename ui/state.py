@@ -124,6 +124,11 @@ TRAIN_WD = Key("train.wd", 0.0)  # weight decay (a select slider: its choices ar
 TRAIN_BATCH = Key("train.batch", 64)
 TRAIN_LR = Key("train.lr", 2e-3)
 TRAIN_SPLIT = Key("train.split", True)  # non-digits data: the 8,000 / 2,000 test-set split
+TRAIN_ACT = Key("train.activation", "relu")  # hidden-layer nonlinearity (aecore.models.blocks)
+TRAIN_NORM = Key("train.norm", "none")  # normalisation after each hidden layer
+TRAIN_PRETRAIN = Key("train.pretrain", 0, lo=0, hi=50)  # layer-wise pretraining epochs per layer
+ACT_IMG = Key("act.img", 0, lo=0, hi=10**6, url="img")  # Activations: first test image shown
+DEEP_IMG = Key("deep.img", 0, lo=0, hi=10**6, url="img")  # Deep AE: first test image shown
 
 # -- Classroom ----------------------------------------------------------------------------------
 CLASS_CODE = Key("class.code")

@@ -44,6 +44,12 @@ PAGES = {
     "pages/9_Classroom.py": ("Classroom", ":material/groups:",
                              "Run a lesson with the whole class: students join with a short "
                              "code and every click of theirs appears live on your map."),
+    "pages/12_Activations.py": ("Activations", ":material/show_chart:",
+                                "The same AE with ReLU, leaky ReLU, tanh, sigmoid and GELU: "
+                                "how fast each learns and how smooth its reconstructions are."),
+    "pages/13_Deep_AE.py": ("Deep AE", ":material/layers:",
+                            "Eight sigmoid layers: the vanishing gradient made visible, and "
+                            "two fixes: layer-wise pretraining and ReLU + BatchNorm."),
 }
 
 LATENT_MAP = """
@@ -387,3 +393,55 @@ SHADE_NOTE = {  # under the pointer's image, when the pointer is on a shaded cel
     True: "A hole: the decoder was never trained near this code.",
     False: "No test image lies near this spot on the map.",
 }
+
+ACTIVATIONS = """
+Every hidden layer computes **h = φ(W h₋ + b)**; the **activation** φ is what makes the
+autoencoder nonlinear. Backpropagation multiplies the error by **φ′(a)** at every layer, so the
+activation decides how well the gradient travels. The **sigmoid** saturates: φ′ is at most 1/4
+and almost 0 for large |a|, and its outputs are all positive, so sigmoid layers learn slowly.
+**tanh** is zero-centred with φ′ ≤ 1, but saturates too. **ReLU** passes the gradient unchanged
+wherever a unit is active (φ′ = 1), so it learns fast; **leaky ReLU** keeps a small slope below
+0 so no unit dies; **GELU** is a smooth ReLU. The activation also shapes the function the
+decoder can draw: a ReLU network is piecewise linear in its input, smooth activations give
+smooth maps. Below, the same digits AE (64 → 256 → 128 → z of 8 and back, same seed, 40
+epochs) with each activation. **Normalisation** (BatchNorm, LayerNorm) rescales each layer's
+inputs to zero mean and unit variance, which keeps units out of saturation; the Train page
+offers both, and the Deep AE page shows what it does for a deep model.
+"""
+FORMULA_ACTS = (r"\mathrm{ReLU}(a) = \max(0, a),\quad \mathrm{LeakyReLU}(a) = \max(0.01a, a),"
+                r"\quad \tanh(a),\quad \sigma(a) = \frac{1}{1 + e^{-a}},\ \ "
+                r"\sigma'(a) = \sigma(a)(1 - \sigma(a)) \le \tfrac14,\quad "
+                r"\mathrm{GELU}(a) = a\,\Phi(a)")
+FORMULA_NORM = (r"\mathrm{BN}(a_j) = \gamma_j \frac{a_j - \mu_j}{\sqrt{\sigma_j^2 + \epsilon}}"
+                r" + \beta_j\ \text{(over the batch; Ioffe \& Szegedy 2015)},\quad "
+                r"\mathrm{LN}(a) = \gamma \odot \frac{a - \bar a}{\sqrt{\mathrm{Var}(a) + "
+                r"\epsilon}} + \beta\ \text{(over the layer; Ba et al. 2016)}")
+FORMULA_ROUGHNESS = (r"\text{roughness}(\hat x) = \sum_{i,j} |\hat x_{i,j+1} - \hat x_{i,j}| "
+                     r"+ |\hat x_{i+1,j} - \hat x_{i,j}|\quad\text{(total variation, mean over "
+                     r"the test images)}")
+
+DEEP_AE = """
+A **deep autoencoder** stacks many layers: 64 → 128 → 64 → 32 → 16 → z of 8 and back, eight
+hidden layers. Trained **end to end** with sigmoid units it learns slowly: the gradient that
+reaches the first layers is a product of one factor **W σ′(a)** per sigmoid layer above it,
+and σ′ ≤ 1/4, so it shrinks geometrically with depth: the **vanishing gradient** (Hochreiter
+1991; Bengio et al. 1994). Hinton & Salakhutdinov (2006) trained such networks by **greedy
+layer-wise pretraining**: train the first layer as a shallow autoencoder on the images, then
+the second as a shallow autoencoder on the first layer's codes, and so on, stack the layers,
+and only then **fine-tune** the whole model end to end (Bengio et al. 2007 did it with
+autoencoders, as here). Each shallow autoencoder has a short path from its loss to its weights.
+The **modern fix** needs no pretraining: ReLU passes the gradient unchanged where a unit is
+active, and BatchNorm keeps every layer's inputs well scaled. Below: the gradient norm of each
+layer's weights, the loss curves and the reconstructions of the three, all with the same
+architecture, seed and end-to-end epochs.
+"""
+FORMULA_BACKPROP = (r"\frac{\partial \mathcal{L}}{\partial h_{l}} = W_{l+1}^{\top}\,"
+                    r"\mathrm{diag}\big(\sigma'(a_{l+1})\big)\,\frac{\partial \mathcal{L}}"
+                    r"{\partial h_{l+1}},\qquad \Big\lVert \frac{\partial \mathcal{L}}{\partial "
+                    r"h_{1}} \Big\rVert \le \prod_{l=2}^{L} \tfrac14 \lVert W_{l} \rVert\ "
+                    r"\Big\lVert \frac{\partial \mathcal{L}}{\partial h_{L}} \Big\rVert"
+                    r"\ \ \text{(sigmoid layers)}")
+FORMULA_PRETRAIN = (r"\text{layer } l:\ \min_{W_l, W'_l}\ \sum_n \big\lVert g_l\big(f_l"
+                    r"(h_{l-1}^{(n)})\big) - h_{l-1}^{(n)} \big\rVert^2,\quad f_l(h) = "
+                    r"\sigma(W_l h + b_l),\ \ h_0 = x\ \text{(BCE for } l = 1\text{)},\ \ "
+                    r"h_l = f_l(h_{l-1})")

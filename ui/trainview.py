@@ -20,7 +20,9 @@ from aecore.data import image_shape
 from aecore.errors import CheckpointError
 from aecore.losses import ANNEAL_SCHEDULES, RECON_LOSSES
 from aecore.models import MODEL_LABELS, MODELS
+from aecore.models.blocks import ACTIVATIONS, NORMS
 from aecore.noise import NOISE_KINDS
+from aecore.pretrain import PRETRAINABLE
 from aecore.recipes import Recipe, cli_args, model_config
 from aecore.train import TrainConfig
 from services import jobs
@@ -69,6 +71,13 @@ def controls() -> Recipe | None:
                                  key=state.TRAIN_CHANNELS, disabled=not conv,
                                  help="Channels of each stride-2 convolution (each halves the "
                                       "image); the decoder mirrors them.")
+        act = st.selectbox("Activation", ACTIVATIONS, key=state.TRAIN_ACT,
+                           index=ACTIVATIONS.index(state.TRAIN_ACT.default),
+                           help="Nonlinearity of every hidden layer (see the Activations page).")
+        norm = st.selectbox("Normalisation", NORMS, key=state.TRAIN_NORM,
+                            index=NORMS.index(state.TRAIN_NORM.default),
+                            help="After each hidden layer, before the activation; conv models: "
+                                 "none or batchnorm.")
         loss = st.radio("Reconstruction loss", RECON_LOSSES, horizontal=True,
                         index=RECON_LOSSES.index(state.TRAIN_LOSS.default),
                         format_func=str.upper, key=state.TRAIN_LOSS)
@@ -100,6 +109,11 @@ def controls() -> Recipe | None:
                               format_func=lambda v: f"{v:g}")
         seed = st.number_input("Seed", state.TRAIN_SEED.lo, state.TRAIN_SEED.hi,
                                state.TRAIN_SEED.default, key=state.TRAIN_SEED)
+        pretrain = _slider("Layer-wise pretraining (epochs per layer)", state.TRAIN_PRETRAIN,
+                           disabled=kind not in PRETRAINABLE,
+                           help="Train each layer as a shallow AE on the codes of the layer "
+                                "below, then fine-tune end to end (MLP AE and denoising AE; "
+                                "see the Deep AE page).")
         splits = ("train", "test")
         if ds != "digits":
             if st.toggle("Use the 8,000 / 2,000 split of the test set",
@@ -110,7 +124,8 @@ def controls() -> Recipe | None:
         cfg = model_config(kind, input_shape=shape, latent_dim=latent_dim,
                            hidden=_widths(hidden), recon_loss=loss, dropout=dropout,
                            beta=beta, noise=noise, noise_level=noise_level,
-                           channels=_widths(channels) if conv else None)
+                           channels=_widths(channels) if conv else None, activation=act,
+                           norm=norm)
         tcfg = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, weight_decay=weight_decay,
                            seed=int(seed), kl_anneal=anneal if variational else "none",
                            warmup_epochs=anneal_len, cycle_epochs=anneal_len)
@@ -118,7 +133,8 @@ def controls() -> Recipe | None:
         st.error(f"These settings are not valid: {escape_md(exc)}", icon=":material/error:")
         return None
     recipe = Recipe(cfg, tcfg, dataset=ds, train_split=splits[0], test_split=splits[1],
-                    notes="trained in the app")
+                    notes="trained in the app",
+                    pretrain_epochs=pretrain if kind in PRETRAINABLE else 0)
     try:  # known before the run starts: parameters x images x epochs
         b = jobs.check_budget(recipe)
     except ValueError as exc:

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .. import losses
+from .blocks import ACTIVATIONS, NORMS
 
 __all__ = ["ModelConfig", "ModelOutput", "LossTerms", "Autoencoder"]
 
@@ -33,6 +34,8 @@ class ModelConfig:
     hidden: tuple[int, ...] = (256, 128)  # encoder layer widths; the decoder mirrors them
     recon_loss: str = "bce"  # "bce" (Bernoulli NLL, nats) or "mse" (summed squared error)
     dropout: float = 0.0  # dropout probability after each hidden layer (a regulariser)
+    activation: str = "relu"  # hidden-layer nonlinearity, one of blocks.ACTIVATIONS
+    norm: str = "none"  # normalisation after each hidden layer, one of blocks.NORMS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_shape", tuple(int(v) for v in self.input_shape))
@@ -50,6 +53,10 @@ class ModelConfig:
                              f"got {self.recon_loss!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
 
     @property
     def input_dim(self) -> int:

@@ -36,6 +36,9 @@ class ConvAEConfig(ModelConfig):
         if self.input_shape[1] % s or self.input_shape[2] % s:
             raise ValueError(f"input H and W must be divisible by {s} for {len(self.channels)} "
                              f"conv layers, got {self.input_shape}")
+        if self.norm == "layernorm":
+            raise ValueError("norm must be 'none' or 'batchnorm' for a conv model, got "
+                             "'layernorm'")
 
     def to_dict(self):
         """JSON-ready dict including ``channels``."""
@@ -63,8 +66,10 @@ class ConvAE(Autoencoder):
     def __init__(self, config: ConvAEConfig):
         super().__init__(config)
         c = config
-        self.encoder = conv_encoder(c.input_shape, c.channels, c.hidden[0], c.latent_dim, c.dropout)
-        self.decoder = conv_decoder(c.latent_dim, c.channels, c.hidden[0], c.input_shape, c.dropout)
+        self.encoder = conv_encoder(c.input_shape, c.channels, c.hidden[0], c.latent_dim, c.dropout,
+                                    c.activation, c.norm)
+        self.decoder = conv_decoder(c.latent_dim, c.channels, c.hidden[0], c.input_shape, c.dropout,
+                                    c.activation, c.norm)
 
     def layer_sizes(self):
         """(label, width) per layer; conv layers are given as channels x H x W values."""
@@ -86,5 +91,6 @@ class ConvVAE(VariationalMixin, ConvAE):
         Autoencoder.__init__(self, config)
         c = config
         self.encoder = conv_encoder(c.input_shape, c.channels, c.hidden[0], 2 * c.latent_dim,
-                                    c.dropout)
-        self.decoder = conv_decoder(c.latent_dim, c.channels, c.hidden[0], c.input_shape, c.dropout)
+                                    c.dropout, c.activation, c.norm)
+        self.decoder = conv_decoder(c.latent_dim, c.channels, c.hidden[0], c.input_shape, c.dropout,
+                                    c.activation, c.norm)

@@ -106,5 +106,7 @@ class VAE(VariationalMixin, Autoencoder):
     def __init__(self, config: VAEConfig):
         super().__init__(config)
         c = config
-        self.encoder = mlp_encoder(c.input_shape, c.hidden, 2 * c.latent_dim, c.dropout)
-        self.decoder = mlp_decoder(c.latent_dim, c.hidden, c.input_shape, c.dropout)
+        self.encoder = mlp_encoder(c.input_shape, c.hidden, 2 * c.latent_dim, c.dropout,
+                                   c.activation, c.norm)
+        self.decoder = mlp_decoder(c.latent_dim, c.hidden, c.input_shape, c.dropout,
+                                   c.activation, c.norm)

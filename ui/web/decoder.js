@@ -63,6 +63,16 @@ function llMakeDecoder(blob) {
         case "leaky_relu": for (let i = 0; i < len; i++) if (a[i] < 0) a[i] *= op.slope; break;
         case "tanh": for (let i = 0; i < len; i++) a[i] = Math.tanh(a[i]); break;
         case "sigmoid": for (let i = 0; i < len; i++) a[i] = 1 / (1 + Math.exp(-a[i])); break;
+        case "gelu": for (let i = 0; i < len; i++) a[i] = 0.5 * a[i] * (1 + llErf(a[i] / Math.SQRT2)); break;
+        case "layernorm": {  // over the whole vector, biased variance (as torch.nn.LayerNorm)
+          let m = 0, v = 0;
+          for (let i = 0; i < len; i++) m += a[i];
+          m /= len;
+          for (let i = 0; i < len; i++) v += (a[i] - m) * (a[i] - m);
+          const r = 1 / Math.sqrt(v / len + op.eps);
+          for (let i = 0; i < len; i++) a[i] = (a[i] - m) * r * W[op.w + i] + W[op.b + i];
+          break;
+        }
         case "unflatten": {  // CHW (as PyTorch lays it out) -> HWC
           const [c, h, w] = op.shape;
           for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) b[p * c + ch] = a[ch * h * w + p];
@@ -106,4 +116,12 @@ function llMakeDecoder(blob) {
     return out;
   }
   return {decode, latentDim: zdim, shape};
+}
+
+// erf(x), Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7): JavaScript's Math has no erf (GELU).
+function llErf(x) {
+  const s = x < 0 ? -1 : 1, ax = Math.abs(x), t = 1 / (1 + 0.3275911 * ax);
+  const y = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t
+    + 0.254829592) * t;
+  return s * (1 - y * Math.exp(-ax * ax));
 }
