@@ -18,16 +18,17 @@ def _mlp(widths: list[int], dropout: float) -> list[nn.Module]:
     return layers
 
 
-def mlp_encoder(input_shape: tuple[int, int, int], hidden: tuple[int, ...], out_dim: int,
+def mlp_encoder(input_shape: tuple[int, ...], hidden: tuple[int, ...], out_dim: int,
                 dropout: float = 0.0) -> nn.Sequential:
-    """(N, C, H, W) -> (N, out_dim) through ReLU layers of widths ``hidden``."""
+    """(N, C, H, W) or (N, D) -> (N, out_dim) through ReLU layers of widths ``hidden``."""
     widths = [math.prod(input_shape), *hidden]
     return nn.Sequential(nn.Flatten(), *_mlp(widths, dropout), nn.Linear(widths[-1], out_dim))
 
 
-def mlp_decoder(latent_dim: int, hidden: tuple[int, ...], input_shape: tuple[int, int, int],
+def mlp_decoder(latent_dim: int, hidden: tuple[int, ...], input_shape: tuple[int, ...],
                 dropout: float = 0.0) -> nn.Sequential:
-    """(N, latent_dim) -> (N, C, H, W) logits through ``reversed(hidden)`` ReLU layers."""
+    """(N, latent_dim) -> (N, C, H, W) (or (N, D)) logits through ``reversed(hidden)`` ReLU
+    layers."""
     widths = [latent_dim, *reversed(hidden)]
     return nn.Sequential(*_mlp(widths, dropout), nn.Linear(widths[-1], math.prod(input_shape)),
                          nn.Unflatten(1, tuple(input_shape)))
