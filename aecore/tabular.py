@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["TABULAR", "BREAST_CANCER_CLASSES", "TEST_FRACTION", "SPLIT_SEED", "feature_names",
-           "load_breast_cancer_split"]
+           "load_breast_cancer_split", "feature_errors"]
 
 BREAST_CANCER_CLASSES = ["malignant", "benign"]  # scikit-learn's target 0 and 1
 TABULAR = ("breast-cancer",)  # dataset names whose rows are feature vectors (N, D)
@@ -64,3 +64,35 @@ def load_breast_cancer_split(base: str) -> tuple[np.ndarray, np.ndarray]:
         return x, y
     idx = idx_train if base == "train" else idx_test
     return x[idx], y[idx]
+
+
+def feature_errors(model, x) -> np.ndarray:
+    """Squared reconstruction error of each feature of each row, ``(x - x_hat)^2``.
+
+    Summed over a row it is the model's MSE reconstruction error of that row
+    (:func:`aecore.latent.reconstruction_errors`), so it says which features make a case
+    anomalous.
+
+    Parameters
+    ----------
+    model : Autoencoder
+        With a flat ``input_shape`` (D,).
+    x : Tensor of shape (N, D), standardised features
+
+    Returns
+    -------
+    ndarray of shape (N, D), float32
+
+    Raises
+    ------
+    ValueError
+        ``x`` is not (N, D) with the model's D.
+    """
+    import torch
+
+    if x.ndim != 2 or tuple(x.shape[1:]) != tuple(model.config.input_shape):
+        raise ValueError(f"x must be (N, {model.config.input_shape[0]}) feature vectors for "
+                         f"this model, got shape {tuple(x.shape)}")
+    with torch.no_grad():
+        x_hat = model.reconstruct(x.to(model.code_mean.device)).cpu()
+    return ((x - x_hat) ** 2).numpy().astype(np.float32)

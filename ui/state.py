@@ -125,6 +125,10 @@ TRAIN_BATCH = Key("train.batch", 64)
 TRAIN_LR = Key("train.lr", 2e-3)
 TRAIN_SPLIT = Key("train.split", True)  # non-digits data: the 8,000 / 2,000 test-set split
 
+# -- Tabular, Semi-supervised (issue 17) --------------------------------------------------------
+TAB_CASE = Key("tab.case", lo=0, hi=10**7, url="case")  # test case explained (default: worst)
+MAP_TAB_CASE = Key("map.tab_case", 0, lo=0, hi=10**7)  # case shown beside a tabular latent map
+SEMI_N = Key("semi.n", 10, lo=1, hi=50, url="labels")  # labels per class shown on the map
 # -- Classroom ----------------------------------------------------------------------------------
 CLASS_CODE = Key("class.code")
 CLASS_TOKEN = Key("class.token")  # lecturer's secret (only in the lecturer's session)
