@@ -142,7 +142,7 @@ class Param:
 
 
 _SIDEBAR_PAGES = ("Latent map", "Interpolate", "Sample the prior", "Anomalies", "AE vs PCA",
-                  "AE vs VAE", "Denoising", "Train", "Classroom")
+                  "AE vs VAE", "Denoising", "Train", "Classroom", "Semi-supervised")
 PARAMS: tuple[Param, ...] = (
     Param(state.PRESENTER, _bool, lambda v: "1" if v else "0", skip=False),
     Param(state.HIDE, _hide, ",".join, skip=()),
@@ -166,6 +166,8 @@ PARAMS: tuple[Param, ...] = (
     Param(state.DEN_LEVEL, _in(state.DEN_LEVEL), pages=("Denoising",)),
     Param(state.TRAIN_LATENT, _in(state.TRAIN_LATENT), pages=("Train",)),
     Param(state.TRAIN_BETA, _in(state.TRAIN_BETA), pages=("Train",)),
+    Param(state.TAB_CASE, _in(state.TAB_CASE), pages=("Tabular",)),
+    Param(state.SEMI_N, _in(state.SEMI_N), pages=("Semi-supervised",)),
 )
 # parameters other modules read themselves (kept in the address, never reported as unknown)
 FOREIGN = ("join",)
@@ -296,4 +298,13 @@ LESSONS: tuple[Lesson, ...] = (
            # with a classifier trained on the training split)
            {state.INTERP_A: 322, state.INTERP_B: 227, state.INTERP_METHOD: "slerp",
             state.INTERP_STEPS: 16}),
+    Lesson("Anomaly detection on tabular data", "pages/14_Tabular.py", {"case": "23"},
+           "An AE trained on benign breast-cancer cases only: malignant cases rebuild badly. "
+           "Opens on the worst-reconstructed test case and the features that give it away.",
+           {state.TAB_CASE: 23}),
+    Lesson("Ten labels per class (semi-supervised)", "pages/15_Semi_supervised.py",
+           {"dataset": "digits", "model": "digits_vae_z16", "labels": "10"},
+           "1-nearest neighbour with 10 labelled digits per class, on pixels, on the VAE's μ "
+           "and on PCA, with the labelled images on the latent map.",
+           {state.MODEL_NAME: "digits_vae_z16", state.SEMI_N: 10}),
 )
