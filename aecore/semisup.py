@@ -153,7 +153,8 @@ def accuracy_vs_labels(model: Autoencoder, train: Dataset, test: Dataset, *,
     accs = {f: np.zeros((len(ns), repeats)) for f in FEATURES}
     labelled, n_labels = {}, []
     for j, n in enumerate(ns):
-        rng = np.random.default_rng([seed, j])  # one stream per n: adding an n changes no other
+        # one stream per (seed, n): the draws at n do not depend on which other n are asked
+        rng = np.random.default_rng([seed, 0 if n is None else n])
         reps = 1 if n is None else repeats
         for r in range(reps):
             idx = labelled_indices(y_tr, n, rng)
