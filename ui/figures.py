@@ -232,7 +232,7 @@ def feature_bars(names: list[str], x: np.ndarray, x_hat: np.ndarray, *, top: int
                      go.Bar(y=labels, x=x_hat[order], orientation="h",
                             name="reconstruction x̂", marker_color=CLASS_COLORS[1])])
     fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=10, b=10),
-                      xaxis_title="standardised value (training std from the training mean)",
+                      xaxis_title="standardised value (std from the training mean)",
                       legend=dict(orientation="h", y=-0.2))
     return fig
 
@@ -258,7 +258,7 @@ def accuracy_curves(ticks: list[str], mean: dict[str, np.ndarray], low: dict[str
                      arrayminus=mean[k] - low[k], thickness=1))
         for i, k in enumerate(mean)])
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
-                      xaxis_title="labelled training images per class",
+                      xaxis=dict(title="labelled training images per class", type="category"),
                       yaxis=dict(title="test accuracy", tickformat=".0%"),
                       legend=dict(orientation="h", y=-0.25))
     return fig

@@ -55,7 +55,8 @@ def view(info: CheckpointInfo, method: str) -> None:
         xy, _ = atlas.project(z)
         overlays = [{"name": f"labelled {train.classes[c]}",
                      "xy": np.round(xy[train.y.numpy()[idx] == c], 5).tolist(),
-                     "symbol": "diamond", "size": 7, "text": train.classes[c]}
+                     "symbol": "diamond", "size": 7, "text": train.classes[c],
+                     "color": figures.CLASS_COLORS[c % 10]}
                     for c in range(len(train.classes))]
         latentmap.show(key="semi.map", info=info,
                        model=model, atlas=atlas, test=test,

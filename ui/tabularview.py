@@ -49,11 +49,17 @@ def lesson_view(info: CheckpointInfo) -> None:
     st.markdown(scores_text(s, classes))
     c1, c2, c3 = present.columns([5, 5, 2])
     other = classes[1 - s.anomaly] if len(classes) == 2 else "others"
-    groups = {f"{classes[s.anomaly]} (never trained on)": s.errors[bad], other: s.errors[~bad]}
-    fig = figures.histograms(groups, unit=unit)
-    fig.add_vline(x=s.threshold, line=dict(color="#333", width=2, dash="dash"))
+    # errors span two decades (about 2 to 240): bins of log10(error), ticks in error units
+    log = {f"{classes[s.anomaly]} (never trained on)": np.log10(s.errors[bad]),
+           other: np.log10(s.errors[~bad])}
+    fig = figures.histograms(log, unit=unit)
+    fig.add_vline(x=float(np.log10(s.threshold)), line=dict(color="#333", width=2, dash="dash"))
+    ticks = [v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+             if s.errors.min() / 2 <= v <= s.errors.max() * 2]
     fig.update_layout(yaxis_title="share of the class's cases",
-                      xaxis_title=f"reconstruction error ({unit} per case)")
+                      xaxis=dict(title=f"reconstruction error ({unit} per case, log scale)",
+                                 tickvals=np.log10(ticks).tolist(),
+                                 ticktext=[str(v) for v in ticks]))
     present.chart(where=c1, fig=fig, key="tab.hist")
     c1.caption(text.TABULAR_HIST)
     present.chart(where=c2, fig=figures.roc_curve(s.fpr, s.tpr, s.auc), key="tab.roc")

@@ -457,7 +457,7 @@ SEMISUP_VERDICT = {
     "pca": "here the linear PCA code wins.",
 }
 SEMISUP_MAP = ("The test images on the map, and the {total} labelled training images of the "
-               "first draw ({n} per class) as black-edged diamonds: the only labels the "
-               "classifier sees. {placed}")
+               "first draw ({n} per class) as diamonds in their class's colour: the only "
+               "labels the classifier sees. {placed}")
 SEMISUP_NOT_EXACT = ("This model's latent has {k} dimensions and the sidebar's projection "
                      "cannot place new codes exactly, so the map uses PCA here.")
