@@ -232,7 +232,7 @@ def feature_bars(names: list[str], x: np.ndarray, x_hat: np.ndarray, *, top: int
                      go.Bar(y=labels, x=x_hat[order], orientation="h",
                             name="reconstruction x̂", marker_color=CLASS_COLORS[1])])
     fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=10, b=10),
-                      xaxis_title="standardised value (std from the training mean)",
+                      xaxis_title="standardised value",
                       legend=dict(orientation="h", y=-0.2))
     return fig
 

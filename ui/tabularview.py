@@ -57,7 +57,8 @@ def lesson_view(info: CheckpointInfo) -> None:
     ticks = [v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
              if s.errors.min() / 2 <= v <= s.errors.max() * 2]
     fig.update_layout(yaxis_title="share of the class's cases",
-                      xaxis=dict(title=f"reconstruction error ({unit} per case, log scale)",
+                      legend=dict(orientation="h", x=0, y=-0.3),
+                      xaxis=dict(title=f"reconstruction error ({unit}, log scale)",
                                  tickvals=np.log10(ticks).tolist(),
                                  ticktext=[str(v) for v in ticks]))
     present.chart(where=c1, fig=fig, key="tab.hist")
