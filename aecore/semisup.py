@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .data import Dataset
-from .errors import DataError
+from .errors import DataError, RequestTooLarge
 from .latent import encode
 from .models.base import Autoencoder
 
@@ -131,7 +131,9 @@ def accuracy_vs_labels(model: Autoencoder, train: Dataset, test: Dataset, *,
     Raises
     ------
     ValueError
-        ``repeats`` out of range, or more than ``MAX_TRAIN`` training images.
+        ``repeats`` out of range.
+    RequestTooLarge
+        More than ``MAX_TRAIN`` training images (a ``LatentLabError``, so pages report it).
     DataError
         A class has fewer training images than some ``n``.
     """
@@ -140,7 +142,8 @@ def accuracy_vs_labels(model: Autoencoder, train: Dataset, test: Dataset, *,
     if not 1 <= repeats <= 50:
         raise ValueError(f"repeats must be in [1, 50], got {repeats}")
     if len(train) > MAX_TRAIN:
-        raise ValueError(f"{len(train)} training images; at most {MAX_TRAIN} are measured")
+        raise RequestTooLarge(f"{len(train)} training images; at most {MAX_TRAIN} are measured "
+                              "(1-NN compares every test image with every labelled one)")
     y_tr, y_te = train.y.numpy(), test.y.numpy()
     px_tr = train.x.reshape(len(train), -1).numpy()  # (N, C * H * W)
     px_te = test.x.reshape(len(test), -1).numpy()

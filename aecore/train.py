@@ -156,7 +156,7 @@ def evaluate(model: Autoencoder, data: Dataset, *, beta: float | None = None, se
     ----------
     model : Autoencoder
     data : Dataset
-        ``x`` of shape (N, C, H, W) in [0, 1].
+        ``x`` of shape (N, C, H, W) in [0, 1], or (N, D) feature vectors.
     beta : float, optional
         KL weight in ``total``; defaults to the model's own ``beta``.
     seed : int
@@ -200,8 +200,8 @@ def fit(model: Autoencoder, data: Splits, cfg: TrainConfig = TrainConfig(), *,
     model : Autoencoder
         Trained in place (pass a copy to keep the original).
     data : Splits
-        ``train.x`` and ``test.x`` of shape (N, C, H, W) float in [0, 1] matching
-        ``model.config.input_shape``.
+        ``train.x`` and ``test.x`` of shape (N, C, H, W) float in [0, 1] (or (N, D) feature
+        vectors) matching ``model.config.input_shape``.
     cfg : TrainConfig
     callback : callable, optional
     device : torch.device or str, optional

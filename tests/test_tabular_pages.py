@@ -86,7 +86,7 @@ def test_semi_supervised_page_words_match_its_plot():
     assert best != "latent"  # measured: PCA 0.911, pixels 0.906, mu 0.862
     # the plot draws the same means, and the map overlays the 100 labelled images
     traces = json.loads(at.get("plotly_chart")[-1].proto.spec)["data"]
-    y = next(_arr(t["y"]) for t in traces if t["name"] == "latent code μ")
+    y = next(_arr(t["y"]) for t in traces if t["name"] == "latent code")
     np.testing.assert_allclose(y, r.mean["latent"])
     overlays = mapspec.map_data(at, "semi.map")["overlays"]
     assert sum(len(o["xy"]) for o in overlays) == 100 and len(overlays) == 10

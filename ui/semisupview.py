@@ -13,15 +13,16 @@ from . import cache, figures, latentmap, present, state, text
 
 SEED = 0  # the labelled draws are the same for every visitor (the numbers are cached)
 REPEATS = 10  # random draws of the labelled images per n (the plot shows their mean and range)
-NAMES = {"pixels": "pixels", "latent": "latent code μ", "pca": "PCA (same size)"}
+NAMES = {"pixels": "pixels", "latent": "latent code", "pca": "PCA (same size)"}
 
 
-def summary(r: SemiSupResult, n: int, name: str) -> str:
+def summary(r: SemiSupResult, n: int, name: str, code: str = "μ") -> str:
     """The sentence under the plot for ``n`` labels per class, every number taken from ``r``."""
     acc = {f: r.at(n, f) for f in FEATURES}
     best = max(FEATURES, key=lambda f: acc[f])
     total = r.n_labels[r.labels_per_class.index(n)]
     return text.SEMISUP_SUMMARY.format(n=n, s="" if n == 1 else "s", total=total, name=name,
+                                       code=code,
                                        lat=acc["latent"], pix=acc["pixels"], pca=acc["pca"],
                                        k=r.latent_dim, verdict=text.SEMISUP_VERDICT[best])
 
@@ -43,7 +44,8 @@ def view(info: CheckpointInfo, method: str) -> None:
                  f"draw), seed {r.seed}. Chance is {1 / len(test.classes):.0%}.")
     with right:
         n = st.segmented_control("Labels per class", ns, key=k) or st.session_state[k]
-        st.markdown(summary(r, n, info.name))
+        code = "μ" if cache.load_model(str(info.path), info.id).is_variational else "z"
+        st.markdown(summary(r, n, info.name, code))
         atlas = cache.atlas(info, method)
         note = ""
         if not atlas.inverse_is_exact:

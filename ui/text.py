@@ -448,7 +448,7 @@ FORMULA_SEMISUP = (r"\mu(x) = \mathbb{E}_{q_\phi(z\mid x)}[z],\qquad "
                    r"\lVert f(x) - f(x_j) \rVert_2,\qquad f \in \{\text{pixels},\ \mu,\ "
                    r"\text{PCA}_k\}")
 SEMISUP_SUMMARY = ("With **{n} label{s} per class** ({total} labelled images), 1-NN on the "
-                   "codes μ of {name} reaches **{lat:.1%}** test accuracy, on the pixels "
+                   "codes {code} of {name} reaches **{lat:.1%}** test accuracy, on the pixels "
                    "**{pix:.1%}**, on PCA with {k} components **{pca:.1%}**: {verdict}")
 SEMISUP_VERDICT = {
     "latent": "the latent codes win.",
