@@ -5,6 +5,8 @@ Examples
 python -m aecore train --model vae --latent-dim 2 --epochs 60 --out my_vae.safetensors
 python -m aecore rebuild-shipped            # every shipped checkpoint and its maps
 python -m aecore rebuild-shipped digits_vae_z2
+python -m aecore train --model ae --dataset breast-cancer --recon-loss mse --output identity \
+    --latent-dim 2 --out my_tabular_ae.safetensors      # tabular: standardised features
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 from .losses import ANNEAL_SCHEDULES, RECON_LOSSES
 from .models import MODELS
 from .models.blocks import ACTIVATIONS, NORMS
+from .models.base import OUTPUTS
 from .noise import NOISE_KINDS
 
 
@@ -105,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model", choices=sorted(MODELS), default="vae",
                    help="ae, vae, dae (denoising), conv_ae, conv_vae")
     t.add_argument("--dataset", default="digits",
-                   help="digits (8x8, offline), mnist, fashion-mnist or kmnist (28x28)")
+                   help="digits (8x8, offline), mnist, fashion-mnist or kmnist (28x28), "
+                        "breast-cancer (30 standardised features, offline)")
     t.add_argument("--root", default=None, help="data folder in torchvision's layout")
     t.add_argument("--train-split", default="train",
                    help='split spec, may be sliced: "test[:8000]"')
@@ -116,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--channels", default="", help="conv channels, e.g. 32,64")
     t.add_argument("--recon-loss", choices=RECON_LOSSES, default="bce",
                    help="bce (Bernoulli NLL, nats) or mse (summed squared error)")
+    t.add_argument("--output", choices=OUTPUTS, default="sigmoid",
+                   help="decoder output: sigmoid (pixels in [0, 1]) or identity (standardised "
+                        "features of a tabular dataset; needs --recon-loss mse)")
     t.add_argument("--beta", type=float, default=1.0,
                    help="KL weight of a VAE (beta-VAE); 1 gives the ELBO")
     t.add_argument("--dropout", type=float, default=0.0,

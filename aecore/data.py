@@ -1,9 +1,11 @@
-"""Datasets as tensors: ``x`` of shape (N, 1, H, W), float32 in [0, 1], and integer labels.
+"""Datasets as tensors: ``x`` of shape (N, 1, H, W), float32 in [0, 1] (images) or (N, D)
+(tabular feature vectors, standardised: :mod:`aecore.tabular`), and integer labels.
 
 ``digits`` (scikit-learn's bundled 8x8 handwritten digits) works offline and is the default.
 ``mnist``, ``fashion-mnist`` and ``kmnist`` (28x28) come through torchvision: their IDX files are
 read directly from ``<root>/<Folder>/raw/`` when present (so a folder holding only the test split
-works), and otherwise torchvision downloads them.
+works), and otherwise torchvision downloads them. ``breast-cancer`` (569 x 30 features, ships
+with scikit-learn) is the one tabular set: see :mod:`aecore.tabular`.
 """
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ import numpy as np
 import torch
 
 from .errors import DataError
+from .tabular import BREAST_CANCER_CLASSES, TABULAR, load_breast_cancer_split
 
 __all__ = ["Dataset", "DATASETS", "load_dataset", "image_shape", "default_roots", "parse_split",
-           "missing_files"]
+           "missing_files", "is_tabular"]
 
 # name -> (torchvision class name / folder, class names); "digits" has no folder.
 _DIGIT_NAMES = [str(i) for i in range(10)]
@@ -30,8 +33,10 @@ DATASETS: dict[str, tuple[str | None, list[str]]] = {
     "fashion-mnist": ("FashionMNIST", ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]),
     "kmnist": ("KMNIST", ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]),
+    "breast-cancer": (None, BREAST_CANCER_CLASSES),  # tabular: (N, 30) standardised features
 }
-_SHAPES = {"digits": (1, 8, 8)}  # (C, H, W); every torchvision dataset here is (1, 28, 28)
+# (C, H, W) of an image, (D,) of a feature vector; every torchvision set here is (1, 28, 28)
+_SHAPES = {"digits": (1, 8, 8), "breast-cancer": (30,)}
 _IDX_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
               "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 DIGITS_TEST_FRACTION = 0.2  # 1,437 train / 360 test images
@@ -39,8 +44,14 @@ DIGITS_SPLIT_SEED = 0  # fixed so every model and every page sees the same test 
 _SPLIT_RE = re.compile(r"^(train|test|all)(?:\[(-?\d*):(-?\d*)\])?$")
 
 
-def image_shape(name: str) -> tuple[int, int, int]:
-    """(C, H, W) of one image of dataset ``name``, without loading it.
+def is_tabular(name: str) -> bool:
+    """Whether dataset ``name`` holds feature vectors (N, D) rather than images (N, C, H, W)."""
+    return name in TABULAR
+
+
+def image_shape(name: str) -> tuple[int, ...]:
+    """(C, H, W) of one image of dataset ``name``, or (D,) of one feature vector of a tabular
+    dataset, without loading it.
 
     Raises
     ------
@@ -54,11 +65,12 @@ def image_shape(name: str) -> tuple[int, int, int]:
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A labelled image dataset held in memory.
+    """A labelled dataset held in memory: images, or feature vectors of a tabular set.
 
     Attributes
     ----------
-    x : Tensor of shape (N, 1, H, W), float32 in [0, 1]
+    x : Tensor of shape (N, 1, H, W), float32 in [0, 1], or (N, D) float32 standardised
+        features for a tabular dataset (:func:`is_tabular`)
     y : Tensor of shape (N,), int64 class indices
     classes : list of str
         Human-readable name of each class index.
@@ -78,8 +90,8 @@ class Dataset:
         return int(self.x.shape[0])
 
     @property
-    def image_shape(self) -> tuple[int, int, int]:
-        """(C, H, W) of one image."""
+    def image_shape(self) -> tuple[int, ...]:
+        """(C, H, W) of one image, or (D,) of one feature vector."""
         return tuple(self.x.shape[1:])  # type: ignore[return-value]
 
     def subset(self, index) -> "Dataset":
@@ -123,10 +135,13 @@ def load_dataset(name: str, split: str = "test", root: str | os.PathLike | None 
     Parameters
     ----------
     name : str
-        ``"digits"``, ``"mnist"``, ``"fashion-mnist"`` or ``"kmnist"``.
+        ``"digits"``, ``"mnist"``, ``"fashion-mnist"``, ``"kmnist"`` or ``"breast-cancer"``
+        (tabular, :mod:`aecore.tabular`).
     split : str
         ``"train"``, ``"test"`` or ``"all"``, optionally sliced: ``"test[:8000]"``.
-        For ``digits`` the train/test split is a fixed stratified 80/20 split (seed 0).
+        For ``digits`` the train/test split is a fixed stratified 80/20 split (seed 0); for
+        ``breast-cancer`` a fixed stratified 70/30 split (seed 0), standardised with the
+        training split's mean and standard deviation.
     root : path, optional
         Folder in torchvision's layout (``<root>/MNIST/raw/t10k-images-idx3-ubyte.gz``).
         ``None`` searches :func:`default_roots` and downloads to the first one if nothing is found.
@@ -134,7 +149,8 @@ def load_dataset(name: str, split: str = "test", root: str | os.PathLike | None 
     Returns
     -------
     Dataset
-        ``x`` of shape (N, 1, H, W) float32 in [0, 1]; ``y`` of shape (N,) int64.
+        ``x`` of shape (N, 1, H, W) float32 in [0, 1] (or (N, D) standardised features for a
+        tabular set); ``y`` of shape (N,) int64.
 
     Raises
     ------
@@ -145,13 +161,17 @@ def load_dataset(name: str, split: str = "test", root: str | os.PathLike | None 
         raise DataError(f"unknown dataset {name!r}; choose one of {sorted(DATASETS)}")
     base, sl = parse_split(split)
     folder, classes = DATASETS[name]
-    if folder is None:
+    if name in TABULAR:
+        x, y = load_breast_cancer_split(base)
+    elif folder is None:
         x, y = _load_digits(base)
     else:
         parts = ["train", "test"] if base == "all" else [base]
         xs, ys = zip(*(_load_idx_split(name, folder, p, root) for p in parts))
         x, y = np.concatenate(xs), np.concatenate(ys)
-    x_t = torch.from_numpy(np.ascontiguousarray(x[sl])).float().unsqueeze(1)
+    x_t = torch.from_numpy(np.ascontiguousarray(x[sl])).float()
+    if x_t.ndim == 3:  # images (N, H, W) -> (N, 1, H, W); feature vectors stay (N, D)
+        x_t = x_t.unsqueeze(1)
     y_t = torch.from_numpy(np.ascontiguousarray(y[sl])).long()
     return Dataset(x_t, y_t, list(classes), name, split)
 

@@ -5,9 +5,11 @@ The program is the decoder in evaluation mode: dropout is left out (it is the id
 inference), an eval-mode BatchNorm is folded into the Linear or transposed convolution before it
 (``W' = s W``, ``b' = s (b - mean) + beta`` with ``s = gamma / sqrt(var + eps)``, per output
 feature; Ioffe & Szegedy 2015, Alg. 2), ``Flatten`` / ``Unflatten`` become shape notes, and
-the final sigmoid of :meth:`aecore.models.base.Autoencoder.decode` is the last op. Weights keep
-PyTorch's layouts: ``Linear.weight`` is (out, in) row-major, ``ConvTranspose2d.weight`` is
-(C_in, C_out, k, k).
+the final sigmoid of :meth:`aecore.models.base.Autoencoder.decode` is the last op (a model with
+``output="identity"``, for standardised tabular features, has none: its program ends with the
+last linear layer and its ``output_shape`` is ``[D]``; such an output is not an image, and the
+app's latent map does not draw it). Weights keep PyTorch's layouts: ``Linear.weight`` is
+(out, in) row-major, ``ConvTranspose2d.weight`` is (C_in, C_out, k, k).
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ class DecoderProgram:
         ``{"op": "relu" | "tanh" | "sigmoid" | "gelu"}`` (gelu: exact, x * Phi(x));
         ``{"op": "leaky_relu", "slope": s}``; ``{"op": "layernorm", "n", "eps", "w", "b"}``
         (over the whole current vector);
-        ``{"op": "unflatten", "shape": [C, H, W]}``; ``{"op": "conv_transpose2d", "cin",
+        ``{"op": "unflatten", "shape": [C, H, W] or [D]}``; ``{"op": "conv_transpose2d", "cin",
         "cout", "k", "stride", "pad", "hin", "win", "hout", "wout", "w", "b"}``. Offsets count
         float32 values into ``weights``.
     weights : ndarray of shape (P,), float32
@@ -45,7 +47,7 @@ class DecoderProgram:
     latent_dim : int
         Size of the input code ``z``.
     output_shape : list of int
-        (C, H, W) of the decoded image.
+        (C, H, W) of the decoded image, or (D,) of a decoded feature vector.
     """
 
     ops: list[dict]
@@ -83,7 +85,7 @@ def decoder_program(model: Autoencoder) -> DecoderProgram:
         return size - a.size
 
     ops: list[dict] = []
-    c, h, w = None, None, None  # current feature-map shape once the decoder unflattens
+    h, w = None, None  # current feature-map size once the decoder unflattens
     layers = list(model.decoder)
     for i, layer in enumerate(layers):
         nxt = layers[i + 1] if i + 1 < len(layers) else None
@@ -114,8 +116,10 @@ def decoder_program(model: Autoencoder) -> DecoderProgram:
         elif isinstance(layer, nn.Dropout):
             continue  # identity in eval mode
         elif isinstance(layer, nn.Unflatten):
-            c, h, w = (int(v) for v in layer.unflattened_size)
-            ops.append({"op": "unflatten", "shape": [c, h, w]})
+            shape = [int(v) for v in layer.unflattened_size]
+            if len(shape) == 3:  # a feature vector (D,) has no feature map
+                h, w = shape[1:]
+            ops.append({"op": "unflatten", "shape": shape})
         elif isinstance(layer, nn.ConvTranspose2d):
             k, s, p = layer.kernel_size[0], layer.stride[0], layer.padding[0]
             if layer.kernel_size[0] != layer.kernel_size[1] or layer.output_padding != (0, 0) \
@@ -128,10 +132,11 @@ def decoder_program(model: Autoencoder) -> DecoderProgram:
                         "cout": layer.out_channels, "k": k, "stride": s, "pad": p,
                         "hin": h, "win": w, "hout": ho, "wout": wo,
                         "w": put(wt), "b": put(b)})
-            c, h, w = layer.out_channels, ho, wo
+            h, w = ho, wo
         else:
             raise ValueError(f"cannot export decoder layer {type(layer).__name__}")
-    ops.append({"op": "sigmoid"})  # decode() = sigmoid(decode_logits())
+    if model.config.output == "sigmoid":
+        ops.append({"op": "sigmoid"})  # decode() = sigmoid(decode_logits())
     weights = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     return DecoderProgram(ops=ops, weights=weights, latent_dim=model.config.latent_dim,
                           output_shape=list(model.config.input_shape))
@@ -168,7 +173,7 @@ def run_program(prog: DecoderProgram, z: np.ndarray) -> np.ndarray:
 
     Returns
     -------
-    ndarray of shape (n, C, H, W), float64 in [0, 1]
+    ndarray of shape (n, C, H, W), float64 in [0, 1], or (n, D) for a tabular decoder
     """
     x = np.asarray(z, np.float64).reshape(len(z), -1)
     wts = prog.weights.astype(np.float64)

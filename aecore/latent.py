@@ -61,7 +61,7 @@ def reconstruction_errors(model: Autoencoder, x: torch.Tensor) -> np.ndarray:
 
     Parameters
     ----------
-    x : Tensor of shape (N, C, H, W), float in [0, 1]
+    x : Tensor of shape (N, C, H, W), float in [0, 1], or (N, D) feature vectors
 
     Returns
     -------
@@ -74,7 +74,8 @@ def reconstruction_errors(model: Autoencoder, x: torch.Tensor) -> np.ndarray:
     for i in range(0, len(x), _BATCH):
         xb = x[i:i + _BATCH].to(dev)
         logits = model.decode_logits(model.embed(xb))
-        errs.append(reconstruction_per_image(xb, logits, model.config.recon_loss).cpu())
+        errs.append(reconstruction_per_image(xb, logits, model.config.recon_loss,
+                                             model.config.output).cpu())
     return torch.cat(errs).numpy() if errs else np.zeros(0, np.float32)
 
 

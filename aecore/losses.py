@@ -24,20 +24,24 @@ RECON_LOSSES = ("bce", "mse")
 ANNEAL_SCHEDULES = ("none", "linear", "cyclical")
 
 
-def reconstruction_per_image(x: torch.Tensor, logits: torch.Tensor, kind: str) -> torch.Tensor:
-    """Reconstruction error of each image, summed over its pixels.
+def reconstruction_per_image(x: torch.Tensor, logits: torch.Tensor, kind: str,
+                             output: str = "sigmoid") -> torch.Tensor:
+    """Reconstruction error of each image (or feature vector), summed over its values.
 
     Parameters
     ----------
-    x : Tensor of shape (N, C, H, W), float in [0, 1]
-        Target images.
-    logits : Tensor of shape (N, C, H, W)
-        Decoder output before the sigmoid; ``x_hat = sigmoid(logits)``.
+    x : Tensor of shape (N, C, H, W), float in [0, 1], or (N, D)
+        Target images (or standardised feature vectors, with ``output="identity"``).
+    logits : Tensor of the same shape
+        Decoder output before the output function; ``x_hat = sigmoid(logits)``, or
+        ``x_hat = logits`` with ``output="identity"``.
     kind : {"bce", "mse"}
         ``"bce"``: negative log-likelihood of a Bernoulli decoder, in nats
         (``-sum x log x_hat + (1 - x) log(1 - x_hat)``, computed from logits for stability).
         ``"mse"``: sum of squared errors ``sum (x - x_hat)^2``, which is twice the negative
         log-likelihood of a unit-variance Gaussian decoder up to a constant.
+    output : {"sigmoid", "identity"}
+        The decoder's output function (``ModelConfig.output``); BCE needs ``"sigmoid"``.
 
     Returns
     -------
@@ -46,20 +50,23 @@ def reconstruction_per_image(x: torch.Tensor, logits: torch.Tensor, kind: str) -
     Raises
     ------
     ValueError
-        If ``kind`` is not one of ``RECON_LOSSES``.
+        If ``kind`` is not one of ``RECON_LOSSES``, or BCE is asked of an identity output.
     """
-    if kind == "bce":
+    if kind == "bce" and output == "sigmoid":
         err = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
-    elif kind == "mse":
-        err = (torch.sigmoid(logits) - x) ** 2
+    elif kind == "mse" and output in ("sigmoid", "identity"):
+        x_hat = logits if output == "identity" else torch.sigmoid(logits)
+        err = (x_hat - x) ** 2
     else:
-        raise ValueError(f"recon_loss must be one of {RECON_LOSSES}, got {kind!r}")
-    return err.flatten(1).sum(1)  # (N, C, H, W) -> (N,)
+        raise ValueError(f"recon_loss must be one of {RECON_LOSSES} (bce only with a sigmoid "
+                         f"output), got {kind!r} with output {output!r}")
+    return err.flatten(1).sum(1)  # (N, C, H, W) or (N, D) -> (N,)
 
 
-def reconstruction(x: torch.Tensor, logits: torch.Tensor, kind: str) -> torch.Tensor:
+def reconstruction(x: torch.Tensor, logits: torch.Tensor, kind: str,
+                   output: str = "sigmoid") -> torch.Tensor:
     """Batch mean of :func:`reconstruction_per_image`: a scalar in nats (BCE) per image."""
-    return reconstruction_per_image(x, logits, kind).mean()
+    return reconstruction_per_image(x, logits, kind, output).mean()
 
 
 def gaussian_kl_per_image(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

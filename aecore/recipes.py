@@ -208,7 +208,7 @@ def model_config(name: str, **options: Any) -> ModelConfig:
     return cls(**{k: v for k, v in options.items() if k in fields})
 
 
-def recipe_from_args(a: argparse.Namespace, input_shape: tuple[int, int, int]) -> Recipe:
+def recipe_from_args(a: argparse.Namespace, input_shape: tuple[int, ...]) -> Recipe:
     """The recipe that ``python -m aecore train``'s parsed arguments describe.
 
     Parameters
@@ -216,7 +216,7 @@ def recipe_from_args(a: argparse.Namespace, input_shape: tuple[int, int, int]) -
     a : argparse.Namespace
         From :func:`aecore.__main__.build_parser`.
     input_shape : tuple of int
-        (C, H, W) of the dataset's images.
+        (C, H, W) of the dataset's images, or (D,) of its feature vectors.
 
     Raises
     ------
@@ -224,8 +224,8 @@ def recipe_from_args(a: argparse.Namespace, input_shape: tuple[int, int, int]) -
         An option is out of range (the message names the field).
     """
     opts: dict[str, Any] = dict(input_shape=tuple(input_shape), latent_dim=a.latent_dim,
-                                recon_loss=a.recon_loss, dropout=a.dropout, beta=a.beta,
-                                noise=a.noise, noise_level=a.noise_level,
+                                recon_loss=a.recon_loss, output=a.output, dropout=a.dropout,
+                                beta=a.beta, noise=a.noise, noise_level=a.noise_level,
                                 activation=a.activation, norm=a.norm)
     if a.hidden:
         opts["hidden"] = tuple(int(v) for v in a.hidden.split(","))
@@ -268,7 +268,7 @@ def cli_args(recipe: Recipe, out: str = "model.safetensors", threads: int | None
     args = ["python", "-m", "aecore", "train", "--model", m.name, "--dataset", recipe.dataset,
             "--train-split", recipe.train_split, "--test-split", recipe.test_split,
             "--latent-dim", str(m.latent_dim), "--hidden", ",".join(map(str, m.hidden)),
-            "--recon-loss", m.recon_loss, "--dropout", num(m.dropout),
+            "--recon-loss", m.recon_loss, "--output", m.output, "--dropout", num(m.dropout),
             "--activation", m.activation, "--norm", m.norm]
     if hasattr(m, "beta"):
         args += ["--beta", num(m.beta)]
@@ -358,3 +358,14 @@ SHIPPED.update({
         AEConfig(latent_dim=8, hidden=_DEEP, activation="relu", norm="batchnorm"), _DT,
         record_grads=True, notes="Deep AE lesson: the modern fix, ReLU + BatchNorm."),
 })
+
+# Tabular anomaly detection (the Tabular lesson): an AE trained on the benign cases of the
+# breast cancer training split only (malignant, class 0, left out), on standardised features,
+# so an identity output and MSE. keep_best is off: the test split holds malignant cases, and
+# picking the epoch by their error would let the anomalies choose the model.
+SHIPPED["breast_cancer_ae_z2"] = Recipe(
+    AEConfig(input_shape=(30,), latent_dim=2, hidden=(32, 16), recon_loss="mse",
+             output="identity"),
+    TrainConfig(epochs=200, batch_size=32, lr=1e-3, keep_best=False),
+    dataset="breast-cancer", exclude_class=0,
+    notes="AE on benign cases only (30 standardised features): malignant ones are anomalies.")

@@ -156,7 +156,7 @@ def evaluate(model: Autoencoder, data: Dataset, *, beta: float | None = None, se
     ----------
     model : Autoencoder
     data : Dataset
-        ``x`` of shape (N, C, H, W) in [0, 1].
+        ``x`` of shape (N, C, H, W) in [0, 1], or (N, D) feature vectors.
     beta : float, optional
         KL weight in ``total``; defaults to the model's own ``beta``.
     seed : int
@@ -201,8 +201,8 @@ def fit(model: Autoencoder, data: Splits, cfg: TrainConfig = TrainConfig(), *,
     model : Autoencoder
         Trained in place (pass a copy to keep the original).
     data : Splits
-        ``train.x`` and ``test.x`` of shape (N, C, H, W) float in [0, 1] matching
-        ``model.config.input_shape``.
+        ``train.x`` and ``test.x`` of shape (N, C, H, W) float in [0, 1] (or (N, D) feature
+        vectors) matching ``model.config.input_shape``.
     cfg : TrainConfig
     callback : callable, optional
     device : torch.device or str, optional
@@ -222,12 +222,20 @@ def fit(model: Autoencoder, data: Splits, cfg: TrainConfig = TrainConfig(), *,
         If a training loss is NaN, infinite or over ``EXPLODE_FACTOR`` times the first batch's
         loss; raised before that step updates the weights.
     ValueError
-        If the data's image shape does not match the model's ``input_shape``.
+        If the data's image shape does not match the model's ``input_shape``, or a sigmoid
+        output is asked to reach values outside [0, 1] (standardised features need
+        ``output="identity"`` with MSE).
     """
     for part in (data.train, data.test):
         if part.image_shape != model.config.input_shape:
             raise ValueError(f"{part.name} images have shape {part.image_shape}, the model "
                              f"expects {model.config.input_shape}")
+        if model.config.output == "sigmoid" and len(part) and (
+                float(part.x.min()) < 0 or float(part.x.max()) > 1):
+            raise ValueError(f"{part.name} holds values outside [0, 1] (standardised "
+                             "features?), which a sigmoid output cannot reach: use output "
+                             "'identity' with recon_loss 'mse' (--output identity --recon-loss "
+                             "mse)")
     dev = pick_device(device if device is not None else cfg.device)
     seed_everything(cfg.seed)
     model.to(dev).train()

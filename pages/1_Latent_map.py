@@ -4,7 +4,7 @@ import streamlit as st
 from aecore.errors import LatentLabError
 from ui import explain, mapview, shell, text
 
-sel = shell.page_setup("Latent map", icon=":material/scatter_plot:")
+sel = shell.page_setup("Latent map", icon=":material/scatter_plot:", images=False)
 st.title("Latent map")
 st.markdown(text.LATENT_MAP)
 explain.formulas_and_models([text.FORMULA_AE, text.FORMULA_ELBO, text.FORMULA_KL,

@@ -3,7 +3,7 @@ import streamlit as st
 
 from ui import explain, shell, text, trainview
 
-shell.page_setup("Train", icon=":material/model_training:", needs_data=False)
+shell.page_setup("Train", icon=":material/model_training:", needs_data=False, images=False)
 st.title("Train a model")
 st.markdown(text.TRAIN)
 explain.formulas_and_models(

@@ -59,8 +59,9 @@ def test_one_set_of_knobs_builds_every_model(name):
 
 @pytest.mark.parametrize("name", list(DATASETS))
 def test_image_shape_is_known_without_loading(name):
-    assert image_shape(name) == ((1, 8, 8) if name == "digits" else (1, 28, 28))
-    if name == "digits":  # the only dataset that is always here
+    want = {"digits": (1, 8, 8), "breast-cancer": (30,)}.get(name, (1, 28, 28))
+    assert image_shape(name) == want
+    if name in ("digits", "breast-cancer"):  # the datasets that are always here
         assert load_dataset(name, "test").image_shape == image_shape(name)
 
 

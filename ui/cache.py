@@ -343,3 +343,56 @@ def shading(map_key: str, _info: CheckpointInfo, _atlas: Atlas) -> tuple[np.ndar
         score = hole_score(_info, _atlas.grid_codes)
         return score > metrics.HOLE_THRESHOLD, True
     return _atlas.far_nodes(), False
+
+
+# -- Tabular and semi-supervised lessons (issue 17) -------------------------------------------
+
+@dataclass(frozen=True)
+class TabularScores:
+    """Reconstruction error as the score for "is malignant" on a tabular model's test split.
+
+    ``errors`` (N,) and ``feature_errors`` (N, D) are squared errors of the standardised
+    features; ``y`` the labels; ``threshold`` the 95th percentile of the training (benign)
+    cases' errors; ``fpr``, ``tpr``, ``auc`` the ROC curve of ``errors`` for class ``anomaly``.
+    """
+
+    errors: np.ndarray
+    feature_errors: np.ndarray
+    y: np.ndarray
+    anomaly: int
+    threshold: float
+    fpr: np.ndarray
+    tpr: np.ndarray
+    auc: float
+
+
+@st.cache_data(max_entries=8, show_spinner="Scoring the test cases…")
+def tabular_scores(path: str, checkpoint_id: str) -> TabularScores:
+    """Score a tabular model's test split (the class it never trained on is the anomaly)."""
+    from aecore.tabular import feature_errors
+
+    info = model_info(checkpoint_id)
+    model = load_model(path, checkpoint_id)
+    train, test = model_splits(info)
+    anomaly = int(info.meta.get("exclude_class") if info.meta.get("exclude_class") is not None
+                  else 0)
+    trained_on = train.subset(train.y != anomaly)  # the cases the model was trained on
+    thr = float(np.quantile(latent.reconstruction_errors(model, trained_on.x), 0.95))
+    fe = feature_errors(model, test.x)  # (N, D)
+    errs = fe.sum(1)
+    y = test.y.numpy()
+    fpr, tpr, auc = metrics.anomaly_roc(errs, y == anomaly)
+    return TabularScores(errs, fe, y, anomaly, thr, fpr, tpr, float(auc))
+
+
+@st.cache_data(max_entries=16, show_spinner="Classifying with 1, 5, 10, 50 and all labels "
+               "per class…")
+def semisup(path: str, checkpoint_id: str, seed: int = 0, repeats: int = 10):
+    """:func:`aecore.semisup.accuracy_vs_labels` of a model on its own splits (seed ``seed``,
+    ``repeats`` draws of the labelled images per n)."""
+    from aecore.semisup import accuracy_vs_labels
+
+    info = model_info(checkpoint_id)
+    train, test = model_splits(info)
+    return accuracy_vs_labels(load_model(path, checkpoint_id), train, test, seed=seed,
+                              repeats=repeats)

@@ -6,7 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 __all__ = ["CLASS_COLORS", "AXIS_TITLES", "latent_map", "frames_animation", "loss_curves",
-           "model_diagram", "histogram", "roc_curve", "histograms", "level_curves"]
+           "model_diagram", "histogram", "roc_curve", "histograms", "level_curves",
+           "feature_bars", "accuracy_curves"]
 
 # Plotly's D3 category palette: 10 distinguishable hues, one per class
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -209,4 +210,55 @@ def level_curves(x: np.ndarray, series: dict[str, np.ndarray], *, x_title: str, 
         fig.add_vline(x=mark_x, line=dict(color="#555", width=1, dash="dot"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=x_title,
                       yaxis_title=y_title, legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def feature_bars(names: list[str], x: np.ndarray, x_hat: np.ndarray, *, top: int = 10,
+                 height: int = 360) -> go.Figure:
+    """One case's ``top`` worst-reconstructed features: its value and the reconstruction side
+    by side (standardised units), worst at the top.
+
+    Parameters
+    ----------
+    names : list of str, length D
+    x, x_hat : ndarray of shape (D,)
+        Standardised feature values and their reconstruction.
+    """
+    x, x_hat = np.asarray(x, float), np.asarray(x_hat, float)
+    order = np.argsort(-(x - x_hat) ** 2)[:top][::-1]  # worst last: drawn at the top
+    labels = [names[j] for j in order]
+    fig = go.Figure([go.Bar(y=labels, x=x[order], orientation="h", name="case x",
+                            marker_color=CLASS_COLORS[0]),
+                     go.Bar(y=labels, x=x_hat[order], orientation="h",
+                            name="reconstruction x̂", marker_color=CLASS_COLORS[1])])
+    fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis_title="standardised value",
+                      legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def accuracy_curves(ticks: list[str], mean: dict[str, np.ndarray], low: dict[str, np.ndarray],
+                    high: dict[str, np.ndarray], names: dict[str, str],
+                    height: int = 340) -> go.Figure:
+    """Test accuracy against labels per class, one line per representation, with bars from
+    the lowest to the highest draw.
+
+    Parameters
+    ----------
+    ticks : list of str
+        The x categories ("1", "5", ..., "all").
+    mean, low, high : dict of str -> ndarray of shape (len(ticks),), accuracies in [0, 1]
+    names : dict of str -> str
+        Legend name of each key of ``mean``.
+    """
+    fig = go.Figure([go.Scatter(
+        x=ticks, y=mean[k], name=names[k], mode="lines+markers",
+        line=dict(color=CLASS_COLORS[i % 10], width=3),
+        error_y=dict(type="data", symmetric=False, array=high[k] - mean[k],
+                     arrayminus=mean[k] - low[k], thickness=1))
+        for i, k in enumerate(mean)])
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis=dict(title="labelled training images per class", type="category"),
+                      yaxis=dict(title="test accuracy", tickformat=".0%"),
+                      legend=dict(orientation="h", y=-0.25))
     return fig

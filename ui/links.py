@@ -142,7 +142,7 @@ class Param:
 
 
 _SIDEBAR_PAGES = ("Latent map", "Interpolate", "Sample the prior", "Anomalies", "AE vs PCA",
-                  "AE vs VAE", "Denoising", "Train", "Classroom")
+                  "AE vs VAE", "Denoising", "Train", "Classroom", "Semi-supervised")
 PARAMS: tuple[Param, ...] = (
     Param(state.PRESENTER, _bool, lambda v: "1" if v else "0", skip=False),
     Param(state.HIDE, _hide, ",".join, skip=()),
@@ -168,6 +168,8 @@ PARAMS: tuple[Param, ...] = (
     Param(state.TRAIN_BETA, _in(state.TRAIN_BETA), pages=("Train",)),
     Param(state.ACT_IMG, _in(state.ACT_IMG), pages=("Activations",)),
     Param(state.DEEP_IMG, _in(state.DEEP_IMG), pages=("Deep AE",)),
+    Param(state.TAB_CASE, _in(state.TAB_CASE), pages=("Tabular",)),
+    Param(state.SEMI_N, _in(state.SEMI_N), pages=("Semi-supervised",)),
 )
 # parameters other modules read themselves (kept in the address, never reported as unknown)
 FOREIGN = ("join",)
@@ -306,4 +308,13 @@ LESSONS: tuple[Lesson, ...] = (
            "Eight sigmoid layers trained end to end barely move their first layers; layer-wise "
            "pretraining and ReLU + BatchNorm fix it. Gradient norms, losses, reconstructions.",
            {state.DEEP_IMG: 40}),
+    Lesson("Anomaly detection on tabular data", "pages/14_Tabular.py", {"case": "23"},
+           "An AE trained on benign breast-cancer cases only: malignant cases rebuild badly. "
+           "Opens on the worst-reconstructed test case and the features that give it away.",
+           {state.TAB_CASE: 23}),
+    Lesson("Ten labels per class (semi-supervised)", "pages/15_Semi_supervised.py",
+           {"dataset": "digits", "model": "digits_vae_z16", "labels": "10"},
+           "1-nearest neighbour with 10 labelled digits per class, on pixels, on the VAE's μ "
+           "and on PCA, with the labelled images on the latent map.",
+           {state.MODEL_NAME: "digits_vae_z16", state.SEMI_N: 10}),
 )

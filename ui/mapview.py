@@ -19,7 +19,7 @@ from aecore.checkpoints import CheckpointInfo
 from aecore.data import Dataset
 from aecore.models.base import Autoencoder
 
-from . import cache, images, latentmap, links, present, state, text
+from . import cache, images, latentmap, links, present, state, tabularview, text
 
 CHART_KEY = "map.chart"
 
@@ -66,8 +66,12 @@ def _store_pin(pick: dict) -> None:
 
 @st.fragment
 def map_and_panel(info: CheckpointInfo, method: str) -> None:
-    """Draw the map (left) and what the current pick shows (right)."""
-    render(load_map_data(info, method))
+    """Draw the map (left) and what the current pick shows (right); a tabular model's map
+    shows no images (:func:`ui.tabularview.map_view`)."""
+    if info.model_config.is_tabular:
+        tabularview.map_view(info, method)
+    else:
+        render(load_map_data(info, method))
     links.sync_url("Latent map")  # a click reruns only this fragment: keep the link current
 
 

@@ -54,7 +54,8 @@ def client_address() -> str | None:
 
 
 def page_setup(title: str, *, icon: str = ":material/explore:", sidebar: bool = True,
-               default_model: str = "digits_vae_z2", needs_data: bool = True) -> Selection:
+               default_model: str = "digits_vae_z2", needs_data: bool = True,
+               images: bool = True) -> Selection:
     """Set the page config, fill session defaults, apply a lesson link and draw the sidebar.
 
     The sidebar's dataset, model and projection are kept in session state under ``side.*`` so
@@ -62,7 +63,8 @@ def page_setup(title: str, *, icon: str = ":material/explore:", sidebar: bool = 
     first; the page's state is written back into the address at the end. Controls named in
     ``side.hide`` (and, in presenter mode, the advanced ones) are replaced by a caption.
     When ``needs_data`` and the selected model's images cannot be loaded on this server, the
-    page says so, with what to do, and stops there.
+    page says so, with what to do, and stops there. A page that shows images (``images``,
+    the default) says it has nothing to show for a model of tabular data, and stops there.
     """
     presenting = present.on() or st.query_params.get("presenter", "") in ("1", "true")
     st.set_page_config(page_title=f"{title} · Latent Lab", page_icon=icon, layout="wide",
@@ -86,6 +88,11 @@ def page_setup(title: str, *, icon: str = ":material/explore:", sidebar: bool = 
         st.error(text.NO_DATA.format(name=sel.info.name, dataset=sel.info.dataset,
                                      todo=cache.needs_files(sel.info) or problem),
                  icon=":material/cloud_off:")
+        st.stop()
+    if images and sel.info is not None and sel.info.model_config.is_tabular:
+        st.title(title)
+        st.info(text.IMAGES_ONLY.format(name=sel.info.name, dataset=sel.info.dataset),
+                icon=":material/table_chart:")
         st.stop()
     return sel
 
@@ -217,7 +224,9 @@ def _model_card(info: CheckpointInfo) -> None:
     with st.expander("About this model", expanded=False):
         st.markdown(
             f"**{MODEL_LABELS.get(c.name, c.name)}**, input {c.input_dim} values "
-            f"({'×'.join(map(str, c.input_shape[1:]))} pixels), latent z of {c.latent_dim} "
+            + (f"(standardised features, {c.output} output)" if c.is_tabular else
+               f"({'×'.join(map(str, c.input_shape[1:]))} pixels)")
+            + f", latent z of {c.latent_dim} "
             f"dimensions: **{c.completeness}**.  \n"
             f"Layers: {' → '.join(f'{n}' for _, n in layers)}  \n"
             f"Loss: {c.recon_loss.upper()}" + (f" + β·KL, β = {c.beta:g}" if hasattr(c, "beta")

@@ -130,6 +130,10 @@ TRAIN_PRETRAIN = Key("train.pretrain", 0, lo=0, hi=50)  # layer-wise pretraining
 ACT_IMG = Key("act.img", 0, lo=0, hi=10**6, url="img")  # Activations: first test image shown
 DEEP_IMG = Key("deep.img", 0, lo=0, hi=10**6, url="img")  # Deep AE: first test image shown
 
+# -- Tabular, Semi-supervised (issue 17) --------------------------------------------------------
+TAB_CASE = Key("tab.case", lo=0, hi=10**7, url="case")  # test case explained (default: worst)
+MAP_TAB_CASE = Key("map.tab_case", 0, lo=0, hi=10**7)  # case shown beside a tabular latent map
+SEMI_N = Key("semi.n", 10, lo=1, hi=50, url="labels")  # labels per class shown on the map
 # -- Classroom ----------------------------------------------------------------------------------
 CLASS_CODE = Key("class.code")
 CLASS_TOKEN = Key("class.token")  # lecturer's secret (only in the lecturer's session)

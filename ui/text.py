@@ -50,6 +50,14 @@ PAGES = {
     "pages/13_Deep_AE.py": ("Deep AE", ":material/layers:",
                             "Eight sigmoid layers: the vanishing gradient made visible, and "
                             "two fixes: layer-wise pretraining and ReLU + BatchNorm."),
+    "pages/14_Tabular.py": ("Tabular", ":material/table_chart:",
+                            "Autoencoders work on any numeric data: an AE trained on benign "
+                            "breast-cancer cases only flags malignant ones by reconstruction "
+                            "error."),
+    "pages/15_Semi_supervised.py": ("Semi-supervised", ":material/label:",
+                                    "With only a few labels, a classifier on a VAE's codes "
+                                    "against one on raw pixels and on PCA (Kingma et al. 2014, "
+                                    "M1)."),
 }
 
 LATENT_MAP = """
@@ -445,3 +453,68 @@ FORMULA_PRETRAIN = (r"\text{layer } l:\ \min_{W_l, W'_l}\ \sum_n \big\lVert g_l\
                     r"(h_{l-1}^{(n)})\big) - h_{l-1}^{(n)} \big\rVert^2,\quad f_l(h) = "
                     r"\sigma(W_l h + b_l),\ \ h_0 = x\ \text{(BCE for } l = 1\text{)},\ \ "
                     r"h_l = f_l(h_{l-1})")
+# -- Tabular data (issue 17) ---------------------------------------------------------------------
+TABULAR = """
+An autoencoder works on **any numeric data**, not only images. Here each case is a row of
+**30 numbers** measured on a breast-mass biopsy image (scikit-learn's breast cancer set:
+569 cases, 212 malignant, 357 benign), each **standardised** with the mean and standard
+deviation of the training split, (x − mean) / std. So the values are not in [0, 1]: the decoder
+ends with an **identity** output (no sigmoid) and the loss is the **squared error** summed over
+the 30 features. The AE is trained on **benign cases only**: it learns what normal looks like,
+and a case it rebuilds badly is unusual. This is the best-known industrial use of autoencoders,
+**anomaly detection** trained on normal data only: no malignant case was needed to train it.
+"""
+FORMULA_TABULAR = (r"x' = \frac{x - \mu_{\text{train}}}{\sigma_{\text{train}}},\qquad "
+                   r"s(x') = \sum_{j=1}^{30} \big(x'_j - \hat{x}'_j\big)^2,\qquad "
+                   r"\hat{x}' = \mathrm{dec}(\mathrm{enc}(x'))\ \text{(identity output)}")
+TABULAR_SCORES = ("On the {n} test cases ({n_mal} malignant, {n_ben} benign) the ROC-AUC is "
+                  "**{auc:.3f}**: a random malignant case has a larger reconstruction error "
+                  "than a random benign case {auc_pct:.0f} % of the time. The threshold "
+                  "**{thr:.1f}** is the 95th percentile of the errors of the benign *training* "
+                  "cases (it uses no malignant case); it flags **{tp}** of the {n_mal} "
+                  "malignant test cases and **{fp}** of the {n_ben} benign ones.")
+TABULAR_HIST = ("Reconstruction error of each test case, by class (share of the class's "
+                "cases per bin); the dashed line is the threshold.")
+TABULAR_CASE = ("Case {i} ({label}, error {err:.1f}): the features it rebuilds worst are "
+                "{worst}. Together they make {share:.0f} % of its error.")
+TABULAR_NO_MODEL = ("This lesson needs the shipped model breast_cancer_ae_z2, which is not on "
+                    "this server.")
+TABULAR_MAP = ("Tabular data: each point is one case (its 30 features), not an image, so this "
+               "map shows **no images** and decodes nothing under the pointer. Pick a case "
+               "below to compare its features with their reconstruction.")
+IMAGES_ONLY = ("**{name}** is trained on **{dataset}**, a table of feature vectors, not "
+               "images: this page shows images, so it has nothing to show for it. Open the "
+               "**Tabular** page (anomaly detection on this data), the **Latent map** or the "
+               "**Train** page, or pick an image dataset in the sidebar.")
+
+# -- Semi-supervised learning (issue 17) --------------------------------------------------------
+SEMISUP = """
+Labels are expensive; images are cheap. **Semi-supervised learning** uses many unlabelled
+images and a few labelled ones. In the **M1** recipe of Kingma et al. (2014) a VAE is first
+trained on every image *without labels*; then a simple classifier is fitted on the latent
+means **μ** of the few labelled images. If the encoder has put images of the same class close
+together, a handful of labels per class is enough. Here the classifier is **1-nearest
+neighbour** (each test image takes the label of the closest labelled image), fitted on three
+representations of the same images: the raw **pixels**, the model's code **μ**, and a **PCA**
+of the pixels with as many components as μ has dimensions (a linear code of the same size).
+Each point of the plot is the mean test accuracy over {repeats} random draws of the labelled
+images (the bars give the lowest and highest draw).
+"""
+FORMULA_SEMISUP = (r"\mu(x) = \mathbb{E}_{q_\phi(z\mid x)}[z],\qquad "
+                   r"\hat{y}(x) = y_{j^*},\quad j^* = \arg\min_{j \in \text{labelled}} "
+                   r"\lVert f(x) - f(x_j) \rVert_2,\qquad f \in \{\text{pixels},\ \mu,\ "
+                   r"\text{PCA}_k\}")
+SEMISUP_SUMMARY = ("With **{n} label{s} per class** ({total} labelled images), 1-NN on the "
+                   "codes {code} of {name} reaches **{lat:.1%}** test accuracy, on the pixels "
+                   "**{pix:.1%}**, on PCA with {k} components **{pca:.1%}**: {verdict}")
+SEMISUP_VERDICT = {
+    "latent": "the latent codes win.",
+    "pixels": "here the raw pixels win: this model's codes do not group the classes better "
+              "than the pixels do.",
+    "pca": "here the linear PCA code wins.",
+}
+SEMISUP_MAP = ("The test images on the map, and the {total} labelled training images of the "
+               "first draw ({n} per class) as diamonds in their class's colour: the only "
+               "labels the classifier sees. {placed}")
+SEMISUP_NOT_EXACT = ("This model's latent has {k} dimensions and the sidebar's projection "
+                     "cannot place new codes exactly, so the map uses PCA here.")

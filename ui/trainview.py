@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from aecore.data import image_shape
+from aecore.data import image_shape, is_tabular
 from aecore.errors import CheckpointError
 from aecore.losses import ANNEAL_SCHEDULES, RECON_LOSSES
 from aecore.models import MODEL_LABELS, MODELS
@@ -49,12 +49,17 @@ def controls() -> Recipe | None:
     ds = st.session_state.get(state.DATASET, state.DATASET.default)
     shape = image_shape(ds)
     input_dim = math.prod(shape)
-    st.markdown(f"Training data: **{ds}** ({shape[1]}×{shape[2]} images); choose another "
-                "dataset in the sidebar.")
+    tabular = is_tabular(ds)  # standardised features: MLP models, identity output, MSE
+    what = (f"{shape[0]} standardised features per case" if tabular else
+            f"{shape[1]}×{shape[2]} images")
+    st.markdown(f"Training data: **{ds}** ({what}); choose another dataset in the sidebar.")
     c1, c2, c3 = st.columns(3)
     with c1:
         st.markdown("**Model**")
-        kinds = list(MODELS)
+        kinds = [k for k in MODELS if not tabular or not ({"channels", "noise"}
+                                                          & set(MODELS[k][0].__dataclass_fields__))]
+        if st.session_state.get(state.TRAIN_MODEL, kinds[0]) not in kinds:
+            st.session_state[state.TRAIN_MODEL] = state.TRAIN_MODEL.default
         kind = st.selectbox("Model", kinds, format_func=MODEL_LABELS.get,
                             index=kinds.index(state.TRAIN_MODEL.default), key=state.TRAIN_MODEL)
         latent_dim = _slider("Latent size (bottleneck)", state.TRAIN_LATENT)
@@ -78,9 +83,14 @@ def controls() -> Recipe | None:
                             index=NORMS.index(state.TRAIN_NORM.default),
                             help="After each hidden layer, before the activation; conv models: "
                                  "none or batchnorm.")
-        loss = st.radio("Reconstruction loss", RECON_LOSSES, horizontal=True,
-                        index=RECON_LOSSES.index(state.TRAIN_LOSS.default),
-                        format_func=str.upper, key=state.TRAIN_LOSS)
+        if tabular:  # a sigmoid cannot reach standardised values, and BCE needs [0, 1]
+            loss = "mse"
+            st.caption("Reconstruction loss: **MSE**, with an identity output (no sigmoid): "
+                       "the features are standardised, not in [0, 1].")
+        else:
+            loss = st.radio("Reconstruction loss", RECON_LOSSES, horizontal=True,
+                            index=RECON_LOSSES.index(state.TRAIN_LOSS.default),
+                            format_func=str.upper, key=state.TRAIN_LOSS)
     with c2:
         st.markdown("**Regularisation**")
         variational = MODELS[kind][1].is_variational
@@ -115,7 +125,7 @@ def controls() -> Recipe | None:
                                 "below, then fine-tune end to end (MLP AE and denoising AE; "
                                 "see the Deep AE page).")
         splits = ("train", "test")
-        if ds != "digits":
+        if ds != "digits" and not tabular:
             if st.toggle("Use the 8,000 / 2,000 split of the test set",
                          state.TRAIN_SPLIT.default, key=state.TRAIN_SPLIT,
                          help="For a folder holding only the official test set."):
@@ -123,6 +133,7 @@ def controls() -> Recipe | None:
     try:
         cfg = model_config(kind, input_shape=shape, latent_dim=latent_dim,
                            hidden=_widths(hidden), recon_loss=loss, dropout=dropout,
+                           output="identity" if tabular else "sigmoid",
                            beta=beta, noise=noise, noise_level=noise_level,
                            channels=_widths(channels) if conv else None, activation=act,
                            norm=norm)
@@ -267,7 +278,7 @@ def _progress(job: Job) -> None:
     if job.epochs:
         unit = text.UNITS[job.recipe.model.recon_loss] + " per image"
         present.chart(figures.loss_curves(job.epochs, unit), key="train.curves")
-    if job.recon is not None and job.preview is not None:
+    if job.recon is not None and job.preview is not None and job.preview.ndim == 4:  # images
         rows = [job.preview] + ([job.noisy] if job.noisy is not None else []) + [job.recon]
         st.image(images.tile(np.concatenate(rows), ncol=len(job.preview), cell=56),
                  caption=text.TRAIN_PREVIEW[job.noisy is not None].format(epoch=len(job.epochs)),

@@ -16,6 +16,9 @@ from .blocks import ACTIVATIONS, NORMS
 __all__ = ["ModelConfig", "ModelOutput", "LossTerms", "Autoencoder"]
 
 MAX_PIXELS = 64 * 64  # per channel of an RGB image: inputs hold at most 3 * 4096 = 12,288 values
+# decoder output: "sigmoid" for pixels in [0, 1]; "identity" for standardised features (tabular
+# data, unbounded), which needs the MSE loss (a Bernoulli likelihood needs probabilities)
+OUTPUTS = ("sigmoid", "identity")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,21 +32,31 @@ class ModelConfig:
     """
 
     name: ClassVar[str] = "base"
-    input_shape: tuple[int, int, int] = (1, 8, 8)  # (C, H, W) of one image
+    input_shape: tuple[int, ...] = (1, 8, 8)  # (C, H, W) of one image, or (D,) of a feature vector
     latent_dim: int = 2  # size of the bottleneck z; 2 lets the map show z directly
     hidden: tuple[int, ...] = (256, 128)  # encoder layer widths; the decoder mirrors them
     recon_loss: str = "bce"  # "bce" (Bernoulli NLL, nats) or "mse" (summed squared error)
     dropout: float = 0.0  # dropout probability after each hidden layer (a regulariser)
     activation: str = "relu"  # hidden-layer nonlinearity, one of blocks.ACTIVATIONS
     norm: str = "none"  # normalisation after each hidden layer, one of blocks.NORMS
+    # "sigmoid": x_hat in [0, 1] (images); "identity": x_hat = decoder output, for standardised
+    # features (needs recon_loss "mse" and a flat (D,) input). Checkpoints saved before this
+    # field existed have no "output" key and load as "sigmoid", which is what they were.
+    output: str = "sigmoid"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_shape", tuple(int(v) for v in self.input_shape))
         object.__setattr__(self, "hidden", tuple(int(v) for v in self.hidden))
-        c, h, w = self.input_shape if len(self.input_shape) == 3 else (0, 0, 0)
-        if len(self.input_shape) != 3 or min(c, h, w) < 1 or c * h * w > MAX_PIXELS * 3:
-            raise ValueError(f"input_shape must be (C, H, W) with at most {MAX_PIXELS * 3} values "
-                             f"in all (C * H * W), got {self.input_shape}")
+        shape = self.input_shape
+        if len(shape) not in (1, 3) or min(shape) < 1 or math.prod(shape) > MAX_PIXELS * 3:
+            raise ValueError(f"input_shape must be (C, H, W) or (D,) with at most "
+                             f"{MAX_PIXELS * 3} values in all, got {self.input_shape}")
+        if self.output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {self.output!r}")
+        if self.output == "identity" and (self.recon_loss != "mse" or len(shape) != 1):
+            raise ValueError("output 'identity' (standardised features) needs recon_loss 'mse' "
+                             f"and a flat input_shape (D,), got recon_loss {self.recon_loss!r} "
+                             f"and input_shape {shape}")
         if not 2 <= self.latent_dim <= 128:
             raise ValueError(f"latent_dim must be in [2, 128], got {self.latent_dim}")
         if not self.hidden or any(not 1 <= n <= 4096 for n in self.hidden) or len(self.hidden) > 6:
@@ -62,6 +75,11 @@ class ModelConfig:
     def input_dim(self) -> int:
         """Number of input values C * H * W."""
         return math.prod(self.input_shape)
+
+    @property
+    def is_tabular(self) -> bool:
+        """Whether inputs are flat feature vectors (D,) rather than images (C, H, W)."""
+        return len(self.input_shape) == 1
 
     @property
     def completeness(self) -> str:
@@ -95,10 +113,11 @@ class ModelOutput:
 
     Attributes
     ----------
-    x_hat : Tensor of shape (N, C, H, W), float in [0, 1]
-        Reconstruction, ``sigmoid(logits)``.
-    logits : Tensor of shape (N, C, H, W)
-        Decoder output before the sigmoid.
+    x_hat : Tensor of shape (N, C, H, W) or (N, D)
+        Reconstruction: ``sigmoid(logits)`` in [0, 1], or ``logits`` itself for a model with
+        ``output="identity"`` (standardised features).
+    logits : Tensor of the same shape
+        Decoder output before the output function.
     z : Tensor of shape (N, latent_dim)
         Code that was decoded (a posterior sample for a VAE).
     mu, logvar : Tensor of shape (N, latent_dim) or None
@@ -156,9 +175,15 @@ class Autoencoder(nn.Module):
         """(N, latent_dim) -> (N, C, H, W) logits (before the sigmoid)."""
         return self.decoder(z)
 
+    def output_fn(self, logits: torch.Tensor) -> torch.Tensor:
+        """Decoder output from logits: ``sigmoid`` (pixels in [0, 1]) or the identity
+        (standardised features), as ``config.output`` says."""
+        return logits if self.config.output == "identity" else torch.sigmoid(logits)
+
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Decode codes ``z`` (N, latent_dim) to images (N, C, H, W), float in [0, 1]."""
-        return torch.sigmoid(self.decode_logits(z))
+        """Decode codes ``z`` (N, latent_dim) to images (N, C, H, W), float in [0, 1], or to
+        feature vectors (N, D) (unbounded with ``output="identity"``)."""
+        return self.output_fn(self.decode_logits(z))
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Deterministic code of ``x`` (N, C, H, W): ``z`` for an AE, ``mu`` for a VAE."""
@@ -173,15 +198,15 @@ class Autoencoder(nn.Module):
         return x
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> ModelOutput:
-        """Encode then decode ``x`` (N, C, H, W) in [0, 1]."""
+        """Encode then decode ``x`` (N, C, H, W) in [0, 1], or (N, D) features."""
         z = self.encode(x)
         logits = self.decode_logits(z)
-        return ModelOutput(x_hat=torch.sigmoid(logits), logits=logits, z=z)
+        return ModelOutput(x_hat=self.output_fn(logits), logits=logits, z=z)
 
     def loss(self, x: torch.Tensor, out: ModelOutput, beta: float | None = None) -> LossTerms:
         """Reconstruction loss of ``out`` against clean targets ``x`` (N, C, H, W), in nats per
         image (BCE) or summed squared error per image (MSE); ``kl`` is 0 for an AE."""
-        recon = losses.reconstruction(x, out.logits, self.config.recon_loss)
+        recon = losses.reconstruction(x, out.logits, self.config.recon_loss, self.config.output)
         zero = recon.new_zeros(())
         return LossTerms(total=recon, recon=recon, kl=zero, beta=0.0)
 

@@ -63,18 +63,20 @@ def _mlp(widths: list[int], dropout: float, act: str = "relu", norm: str = "none
     return layers
 
 
-def mlp_encoder(input_shape: tuple[int, int, int], hidden: tuple[int, ...], out_dim: int,
+def mlp_encoder(input_shape: tuple[int, ...], hidden: tuple[int, ...], out_dim: int,
                 dropout: float = 0.0, act: str = "relu", norm: str = "none") -> nn.Sequential:
-    """(N, C, H, W) -> (N, out_dim) through hidden layers of widths ``hidden`` (activation
-    ``act``, normalisation ``norm``); the last Linear (to the code) has no activation."""
+    """(N, C, H, W) or (N, D) -> (N, out_dim) through hidden layers of widths ``hidden``
+    (activation ``act``, normalisation ``norm``); the last Linear (to the code) has no
+    activation."""
     widths = [math.prod(input_shape), *hidden]
     return nn.Sequential(nn.Flatten(), *_mlp(widths, dropout, act, norm),
                          nn.Linear(widths[-1], out_dim))
 
 
-def mlp_decoder(latent_dim: int, hidden: tuple[int, ...], input_shape: tuple[int, int, int],
+def mlp_decoder(latent_dim: int, hidden: tuple[int, ...], input_shape: tuple[int, ...],
                 dropout: float = 0.0, act: str = "relu", norm: str = "none") -> nn.Sequential:
-    """(N, latent_dim) -> (N, C, H, W) logits through ``reversed(hidden)`` hidden layers."""
+    """(N, latent_dim) -> (N, C, H, W) (or (N, D)) logits through ``reversed(hidden)`` hidden
+    layers."""
     widths = [latent_dim, *reversed(hidden)]
     return nn.Sequential(*_mlp(widths, dropout, act, norm),
                          nn.Linear(widths[-1], math.prod(input_shape)),

@@ -29,6 +29,9 @@ class ConvAEConfig(ModelConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.is_tabular:
+            raise ValueError(f"input_shape must be (C, H, W) for a convolutional model, got "
+                             f"{self.input_shape}: use an MLP model for feature vectors")
         object.__setattr__(self, "channels", tuple(int(v) for v in self.channels))
         s = 2 ** len(self.channels)
         if not 1 <= len(self.channels) <= 4 or any(not 1 <= c <= 512 for c in self.channels):

@@ -28,6 +28,9 @@ class DAEConfig(ModelConfig):
             raise ValueError(f"noise must be one of {NOISE_KINDS}, got {self.noise!r}")
         if not 0.0 <= self.noise_level <= 1.0:
             raise ValueError(f"noise_level must be in [0, 1], got {self.noise_level}")
+        if self.output != "sigmoid":  # add_noise clips to [0, 1] and salts with 0 and 1
+            raise ValueError("the denoising AE's noise is made for pixels in [0, 1]; output "
+                             f"{self.output!r} (standardised features) cannot use it")
 
 
 class DAE(AE):

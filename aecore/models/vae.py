@@ -70,7 +70,8 @@ class VariationalMixin:
         mu, logvar = self.encode(x)
         z = self.reparameterize(mu, logvar, generator)
         logits = self.decode_logits(z)
-        return ModelOutput(x_hat=torch.sigmoid(logits), logits=logits, z=z, mu=mu, logvar=logvar)
+        return ModelOutput(x_hat=self.output_fn(logits), logits=logits, z=z, mu=mu,
+                           logvar=logvar)
 
     def loss(self, x: torch.Tensor, out: ModelOutput, beta: float | None = None) -> LossTerms:
         """``recon + beta * KL`` in nats per image; ``beta`` defaults to ``config.beta``.
@@ -78,7 +79,7 @@ class VariationalMixin:
         With BCE and ``beta = 1`` the total is the negative ELBO (Kingma & Welling 2013, eq. 10).
         """
         b = self.config.beta if beta is None else float(beta)
-        recon = losses.reconstruction(x, out.logits, self.config.recon_loss)
+        recon = losses.reconstruction(x, out.logits, self.config.recon_loss, self.config.output)
         kl = losses.gaussian_kl(out.mu, out.logvar)  # Kingma & Welling (2013), Appendix B
         return LossTerms(total=recon + b * kl, recon=recon, kl=kl, beta=b)
 

@@ -22,7 +22,8 @@ function llParseBlob(bytes) {
 }
 
 // Build a decoder from a parsed "decoder" blob: {header: {ops, latent_dim, output_shape},
-// arrays: {weights}}. decode(z) -> Float32Array of C*H*W values in [0, 1], CHW order.
+// arrays: {weights}}. decode(z) -> Float32Array of C*H*W values in [0, 1], CHW order (or the
+// D values of a tabular decoder, output_shape [D], unbounded: aecore.export writes no sigmoid).
 function llMakeDecoder(blob) {
   const {ops, latent_dim: zdim, output_shape: shape} = blob.header;
   const W = blob.arrays.weights;
@@ -42,7 +43,7 @@ function llMakeDecoder(blob) {
     }
   }
   let a = new Float64Array(maxLen), b = new Float64Array(maxLen);
-  const out = new Float32Array(shape[0] * shape[1] * shape[2]);
+  const out = new Float32Array(shape.reduce((p, v) => p * v, 1));
 
   function decode(z) {
     let len = zdim, hwc = null;  // hwc: [C, H, W] while activations are channels-last
@@ -74,6 +75,7 @@ function llMakeDecoder(blob) {
           break;
         }
         case "unflatten": {  // CHW (as PyTorch lays it out) -> HWC
+          if (op.shape.length !== 3) break;  // a feature vector [D]: nothing to re-lay
           const [c, h, w] = op.shape;
           for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) b[p * c + ch] = a[ch * h * w + p];
           [a, b] = [b, a]; hwc = [c, h, w]; break;
