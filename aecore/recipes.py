@@ -189,7 +189,9 @@ def recipe_from_args(a: argparse.Namespace, input_shape: tuple[int, int, int]) -
     """
     opts: dict[str, Any] = dict(input_shape=tuple(input_shape), latent_dim=a.latent_dim,
                                 recon_loss=a.recon_loss, dropout=a.dropout, beta=a.beta,
-                                noise=a.noise, noise_level=a.noise_level)
+                                noise=a.noise, noise_level=a.noise_level,
+                                sparsity=getattr(a, "sparsity", 0.0),
+                                free_bits=getattr(a, "free_bits", 0.0))
     if a.hidden:
         opts["hidden"] = tuple(int(v) for v in a.hidden.split(","))
     if a.channels:
@@ -235,6 +237,10 @@ def cli_args(recipe: Recipe, out: str = "model.safetensors", threads: int | None
         args += ["--beta", num(m.beta)]
     if hasattr(m, "noise"):
         args += ["--noise", m.noise, "--noise-level", num(m.noise_level)]
+    if hasattr(m, "sparsity"):
+        args += ["--sparsity", num(m.sparsity)]
+    if hasattr(m, "free_bits"):
+        args += ["--free-bits", num(m.free_bits)]
     if hasattr(m, "channels"):
         args += ["--channels", ",".join(map(str, m.channels))]
     args += ["--epochs", str(t.epochs), "--batch-size", str(t.batch_size), "--lr", num(t.lr),
