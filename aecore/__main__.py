@@ -87,6 +87,8 @@ def _rebuild(a: argparse.Namespace) -> int:
             b = hist.best
             print(f"{name}: best epoch {hist.best_epoch}, test {b.test_total:.3f} = recon "
                   f"{b.test_recon:.3f} + KL {b.test_kl:.3f} {_unit(r)} ({hist.seconds:.1f} s)")
+        if not r.maps:
+            continue  # its maps are built on first use (see the recipe)
         model, info = checkpoints.load(out)
         codes, train_codes = encode(model, splits.test.x), encode(model, splits.train.x)
         for method in methods_for(model.config.latent_dim):

@@ -38,6 +38,7 @@ class Recipe:
     test_split: str = "test"
     notes: str = ""
     exclude_class: int | None = None  # leave this class out of the TRAINING split (anomaly demo)
+    maps: bool = True  # rebuild-shipped precomputes its latent maps (False: built on first use)
 
 
 def load_splits(dataset: str, train_split: str = "train", test_split: str = "test",
@@ -299,4 +300,42 @@ SHIPPED.update({
                              notes="Denoising AE: trained on Gaussian noise (std 0.3) inputs."),
     "digits_ae_no7_z16": Recipe(AEConfig(latent_dim=16, hidden=_H), _T, exclude_class=7,
                                 notes="AE trained without any 7: 7s are anomalies to it."),
+})
+
+# Bottleneck-size lesson (pages/10_Bottleneck.py): one architecture and training, only z
+# changes (64 pixels: z >= 64 is overcomplete), then the overcomplete z = 128 AE with one fix
+# each. Their maps are not precomputed (the lesson does not draw them; the map pages build
+# one on first use).
+_CAP = TrainConfig(epochs=60, lr=2e-3)
+CAPACITY_SWEEP = (2, 4, 8, 16, 32, 64, 128)
+SHIPPED.update({
+    f"digits_ae_cap_z{z}": Recipe(AEConfig(latent_dim=z, hidden=_H), _CAP, maps=False,
+                                  notes=f"Bottleneck sweep: AE with z = {z}.")
+    for z in CAPACITY_SWEEP})
+SHIPPED.update({
+    "digits_ae_cap_z128_denoise": Recipe(DAEConfig(latent_dim=128, hidden=_H, noise="gaussian",
+                                                   noise_level=0.3), _CAP, maps=False,
+                                         notes="Overcomplete AE + denoising (Gaussian, 0.3)."),
+    "digits_ae_cap_z128_dropout": Recipe(AEConfig(latent_dim=128, hidden=_H, dropout=0.2), _CAP,
+                                         maps=False, notes="Overcomplete AE + dropout 0.2."),
+    "digits_ae_cap_z128_wd": Recipe(AEConfig(latent_dim=128, hidden=_H),
+                                    dataclasses.replace(_CAP, weight_decay=0.1), maps=False,
+                                    notes="Overcomplete AE + weight decay 0.1 (AdamW)."),
+    "digits_ae_cap_z128_sparse": Recipe(AEConfig(latent_dim=128, hidden=_H, sparsity=0.05),
+                                        _CAP, maps=False,
+                                        notes="Overcomplete AE + L1 sparsity 0.05 on z."),
+})
+# Posterior-collapse lesson (pages/11_Posterior_collapse.py): a 16-D VAE with a large beta,
+# alone, with cyclical KL annealing (4 cycles of 15 epochs) and with free bits.
+_PC = TrainConfig(epochs=60, lr=2e-3)
+SHIPPED.update({
+    "digits_vae_z16_b4": Recipe(VAEConfig(latent_dim=16, hidden=_H, beta=4.0), _PC, maps=False,
+                                notes="VAE, beta 4: most latent dimensions collapse."),
+    "digits_vae_z16_b4_cyclical": Recipe(
+        VAEConfig(latent_dim=16, hidden=_H, beta=4.0),
+        dataclasses.replace(_PC, kl_anneal="cyclical", cycle_epochs=15), maps=False,
+        notes="VAE, beta 4, cyclical KL annealing (Fu et al. 2019)."),
+    "digits_vae_z16_b4_freebits": Recipe(VAEConfig(latent_dim=16, hidden=_H, beta=4.0,
+                                                   free_bits=0.5), _PC, maps=False,
+                                         notes="VAE, beta 4, free bits 0.5 nats per dimension."),
 })

@@ -142,7 +142,7 @@ class Param:
 
 
 _SIDEBAR_PAGES = ("Latent map", "Interpolate", "Sample the prior", "Anomalies", "AE vs PCA",
-                  "AE vs VAE", "Denoising", "Train", "Classroom")
+                  "AE vs VAE", "Denoising", "Train", "Classroom", "Posterior collapse")
 PARAMS: tuple[Param, ...] = (
     Param(state.PRESENTER, _bool, lambda v: "1" if v else "0", skip=False),
     Param(state.HIDE, _hide, ",".join, skip=()),
@@ -166,6 +166,8 @@ PARAMS: tuple[Param, ...] = (
     Param(state.DEN_LEVEL, _in(state.DEN_LEVEL), pages=("Denoising",)),
     Param(state.TRAIN_LATENT, _in(state.TRAIN_LATENT), pages=("Train",)),
     Param(state.TRAIN_BETA, _in(state.TRAIN_BETA), pages=("Train",)),
+    *(Param(k, _bool, lambda v: "1" if v else "0", ("Bottleneck size",), skip=False)
+      for k in state.CAP_FIXES.values()),
 )
 # parameters other modules read themselves (kept in the address, never reported as unknown)
 FOREIGN = ("join",)
@@ -296,4 +298,15 @@ LESSONS: tuple[Lesson, ...] = (
            # with a classifier trained on the training split)
            {state.INTERP_A: 322, state.INTERP_B: 227, state.INTERP_METHOD: "slerp",
             state.INTERP_STEPS: 16}),
+    Lesson("An overcomplete AE and its fixes", "pages/10_Bottleneck.py",
+           {"denoise": "1", "sparse": "1"},
+           "Seven bottleneck sizes from 2 to 128, the copy test on noise, letters and shifted "
+           "digits, and the z = 128 AE with denoising and a sparsity penalty switched on.",
+           {state.CAP_FIX_DENOISE: True, state.CAP_FIX_SPARSE: True,
+            state.CAP_FIX_DROPOUT: False, state.CAP_FIX_WD: False}),
+    Lesson("Posterior collapse and its cures", "pages/11_Posterior_collapse.py",
+           {"dataset": "digits", "model": "digits_vae_z16_b4"},
+           "A 16-D VAE with β = 4 switches most latent dimensions off; cyclical KL annealing "
+           "and free bits keep more of them active (KL per dimension, active units).",
+           {state.MODEL_NAME: "digits_vae_z16_b4"}),
 )

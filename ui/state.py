@@ -115,6 +115,8 @@ TRAIN_BETA = Key("train.beta", 1.0, lo=0.0, hi=8.0, url="beta")
 TRAIN_ANNEAL_LEN = Key("train.anneal_len", 10, lo=1, hi=50)
 TRAIN_NOISE_LEVEL = Key("train.noise_level", 0.3, lo=0.0, hi=1.0)
 TRAIN_DROPOUT = Key("train.dropout", 0.0, lo=0.0, hi=0.8)
+TRAIN_SPARSITY = Key("train.sparsity", 0.0, lo=0.0, hi=0.5)  # L1 weight on z (plain AE)
+TRAIN_FREE_BITS = Key("train.free_bits", 0.0, lo=0.0, hi=2.0)  # nats per latent dim (VAE)
 TRAIN_EPOCHS = Key("train.epochs", 60, lo=1, hi=300)
 TRAIN_SEED = Key("train.seed", 0, lo=0, hi=10**6)
 TRAIN_LOSS = Key("train.loss", "bce")
@@ -124,6 +126,14 @@ TRAIN_WD = Key("train.wd", 0.0)  # weight decay (a select slider: its choices ar
 TRAIN_BATCH = Key("train.batch", 64)
 TRAIN_LR = Key("train.lr", 2e-3)
 TRAIN_SPLIT = Key("train.split", True)  # non-digits data: the 8,000 / 2,000 test-set split
+
+# -- Bottleneck size (a switch per fix of the overcomplete AE) ----------------------------------
+CAP_FIX_DENOISE = Key("cap.fix.denoise", False, url="denoise")
+CAP_FIX_DROPOUT = Key("cap.fix.dropout", False, url="dropout")
+CAP_FIX_WD = Key("cap.fix.wd", False, url="wd")
+CAP_FIX_SPARSE = Key("cap.fix.sparse", False, url="sparse")
+CAP_FIXES = {"denoise": CAP_FIX_DENOISE, "dropout": CAP_FIX_DROPOUT, "wd": CAP_FIX_WD,
+             "sparse": CAP_FIX_SPARSE}
 
 # -- Classroom ----------------------------------------------------------------------------------
 CLASS_CODE = Key("class.code")
