@@ -55,7 +55,7 @@ def test_shipped_overcomplete_ae_copies_more_than_the_2d_one(digits_test):
     probes = probe_inputs(digits_test.x[:8], n=8)
     r2 = capacity.copy_test(_load("digits_ae_cap_z2"), probes, score_on=digits_test.x)
     r128 = capacity.copy_test(_load("digits_ae_cap_z128"), probes, score_on=digits_test.x)
-    # measured on the 360 test digits: z=2 SCORE2, z=128 SCORE128
+    # measured on the 360 test digits: z=2 0.12, z=128 0.29 (errors on digits 2.26 vs 0.38)
     assert r128.score > r2.score + 0.1
     assert r128.errors["digits"] < r2.errors["digits"]  # and it rebuilds digits better
     for r in (r2, r128):

@@ -41,7 +41,8 @@ def _row(name: str, train, test) -> bottleneck.Row:
     r = capacity.copy_test(m, probes, seed=0, score_on=test.x)
     tr, te = capacity.sweep_errors(m, train, test)
     return bottleneck.Row(name, m.config.latent_dim, tr, te, r.errors["digits"],
-                          r.errors["uniform noise"], r.score, r.outputs)
+                          r.errors["uniform noise"], r.errors["letter stroke"], r.score,
+                          r.outputs)
 
 
 def test_bottleneck_lesson_says_what_its_charts_show():

@@ -24,8 +24,8 @@ N_SHOWN = 8  # test images in the reconstruction grid (the copy test shows 2 of 
 @dataclass(frozen=True)
 class Row:
     """One model's numbers: reconstruction errors (nats per image, BCE) on its train and test
-    splits; the copy test's summed squared errors per image on digits and on uniform noise,
-    and its noise-copy score; the probes' outputs (name -> (n, 1, 8, 8))."""
+    splits; the copy test's summed squared errors per image on digits, uniform noise and
+    letter strokes, and its noise-copy score; the probes' outputs (name -> (n, 1, 8, 8))."""
 
     name: str
     z: int
@@ -33,6 +33,7 @@ class Row:
     test: float
     digit_err: float
     noise_err: float
+    letter_err: float
     score: float
     outputs: dict
 
@@ -49,7 +50,8 @@ def rows(found: list[CheckpointInfo]) -> tuple[list[Row], dict]:
     for info in found:
         res, tr, te, probes = cache.copy_test(str(info.path), info.id, N_SHOWN)
         out.append(Row(info.name, info.model_config.latent_dim, tr, te, res.errors["digits"],
-                       res.errors["uniform noise"], res.score, res.outputs))
+                       res.errors["uniform noise"], res.errors["letter stroke"], res.score,
+                       res.outputs))
     return out, probes
 
 
@@ -68,6 +70,7 @@ def copy_sentence(rs: list[Row]) -> str:
     return text.COPY_SAYS.format(s_first=a.score, z0=a.z, s_last=b.score, zlast=b.z,
                                  s_max=top.score, z_max=top.z, n_last=b.noise_err,
                                  ratio=b.noise_err / max(b.digit_err, 1e-12), d_last=b.digit_err,
+                                 l_first=a.letter_err, l_last=b.letter_err,
                                  verdict=text.COPY_VERDICT[b.score > a.score + 0.05])
 
 
@@ -83,7 +86,7 @@ def _grid(probes: dict, outs: list[dict], per_probe: int = 2) -> np.ndarray:
     def pick(d):
         return np.concatenate([np.asarray(d[p])[:per_probe] for p in PROBES])
     rows_ = [pick(probes)] + [pick(o) for o in outs]
-    return images.tile(np.concatenate(rows_), ncol=len(PROBES) * per_probe, cell=present.px(44))
+    return images.tile(np.concatenate(rows_), ncol=len(PROBES) * per_probe, cell=present.px(36))
 
 
 def sweep_view() -> None:
@@ -95,14 +98,15 @@ def sweep_view() -> None:
         return
     rs, probes = rows(found)
     st.subheader(text.SWEEP_HEAD)
+    c1, c2 = present.columns([3, 2])
     present.chart(lessonfigs.sweep_curve([r.z for r in rs], [r.train for r in rs],
                                          [r.test for r in rs], input_dim=64,
-                                         unit=text.UNITS["bce"]), key="cap.sweep")
-    st.markdown(sweep_sentence(rs))
+                                         unit=text.UNITS["bce"]), where=c1, key="cap.sweep")
+    c1.markdown(sweep_sentence(rs))
     x = probes["digits"]
     grid = images.tile(np.concatenate([x] + [r.outputs["digits"] for r in rs]), ncol=len(x),
-                       cell=present.px(44))
-    st.image(grid, caption=text.SWEEP_RECON.format(zs=", ".join(str(r.z) for r in rs)),
+                       cell=present.px(30))
+    c2.image(grid, caption=text.SWEEP_RECON.format(zs=", ".join(str(r.z) for r in rs)),
              width="content")
     st.subheader(text.COPY_HEAD)
     st.caption(text.COPY_INTRO.format(z0=rs[0].z, zlast=rs[-1].z))

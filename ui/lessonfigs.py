@@ -35,7 +35,7 @@ def sweep_curve(z: Sequence[int], train: Sequence[float], test: Sequence[float],
                        showarrow=False, xanchor="left", yanchor="top", font=dict(color="#666"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
                       yaxis=dict(title=f"reconstruction error ({unit} per image)",
-                                 gridcolor="#eee", rangemode="tozero"),
+                                 gridcolor="#eee"),
                       legend=dict(orientation="h", y=1.12, x=0))
     return fig
 

@@ -403,7 +403,7 @@ The **bottleneck** z decides how much of an image gets through. With z smaller t
 digits have in common and drops the rest. With z as large as the input or larger it is
 **overcomplete**: nothing forces it to compress, and copying the input (the identity map) is
 a perfect solution, which teaches nothing about digits. Below, seven AEs that differ only in z
-(same layers, data, seed and 60 epochs) show the reconstruction error falling as z grows. The
+(same layers, data, seed and 60 epochs) show what a wider bottleneck buys. The
 **copy test** then feeds them inputs that are not digits and measures how much of a change
 to the input comes out: the **noise-copy score** (1: the noise is copied, 0: it is ignored).
 """
@@ -417,7 +417,7 @@ FORMULA_SPARSE = (r"\mathcal{L} = \mathcal{L}_{\text{recon}}\big(x, \mathrm{dec}
                   r"\lambda \sum_j \lvert z_j \rvert,\qquad z = \mathrm{enc}(x)\quad"
                   r"\text{(sparse AE, Goodfellow et al. 2016, §14.2.1)}")
 SWEEP_HEAD = "Reconstruction error against z"
-SWEEP_SAYS = ("Test error falls from **{first:.2f}** {unit} per image at z = {z0} to "
+SWEEP_SAYS = ("Test error goes from **{first:.2f}** {unit} per image at z = {z0} to "
               "**{best:.2f}** at z = {zbest} (the lowest); at z = {zlast} it is **{last:.2f}**. "
               "The train-test gap at z = {zlast} is {gap:.2f}.")
 SWEEP_RECON = ("Top row: test images. Each row below: their reconstructions by the AE with "
@@ -430,16 +430,17 @@ COPY_INTRO = ("Columns, two of each: test digits, uniform noise, the digits shif
 COPY_SAYS = ("Noise-copy score: **{s_first:.2f}** at z = {z0} and **{s_last:.2f}** at "
              "z = {zlast} (highest **{s_max:.2f}** at z = {z_max}). On uniform noise the error "
              "is {n_last:.1f} per image at z = {zlast}, {ratio:.0f}× its error on digits "
-             "({d_last:.2f}): {verdict}")
+             "({d_last:.2f}); on letter strokes {l_first:.1f} at z = {z0} and {l_last:.1f} at "
+             "z = {zlast}: {verdict}")
 COPY_VERDICT = {
     True: "the overcomplete AE passes much more of its input through than the 2-D one.",
     False: "the overcomplete AE does not pass more of its input through than the 2-D one here.",
 }
 COPY_NOT_IDENTITY = ("Trained on digits alone, none of these AEs learns the identity map: "
                      "uniform noise never comes back as noise, because the training data never "
-                     "asked for pixels that do not look like a digit. What grows with z is how "
-                     "faithfully inputs near the digits are copied, letters and shifted digits "
-                     "included, which is memorising pixels rather than learning digits.")
+                     "asked for pixels that do not look like a digit. The identity is one "
+                     "perfect solution for an overcomplete AE, not the one gradient descent "
+                     "finds here; what a larger z does is let more of any input through.")
 FIX_HEAD = "Fixes for an overcomplete AE"
 FIX_INTRO = ("Each switch adds the same z = 128 AE trained with one fix (a shipped model). "
              "A fix works when it lowers the noise-copy score without ruining the digits.")
