@@ -3,7 +3,8 @@ import streamlit as st
 
 from ui import bottleneck, cache, explain, shell, text
 
-shell.page_setup("Bottleneck size", icon=":material/compress:", sidebar=False)
+sel = shell.page_setup("Bottleneck size", icon=":material/compress:", needs_data=False,
+                       default_model="digits_ae_z16")
 st.title("How big should the bottleneck be?")
 st.markdown(text.BOTTLENECK)
 explain.formulas_and_models(
@@ -12,3 +13,4 @@ explain.formulas_and_models(
     [cache.model_named(bottleneck.SWEEP[2]), cache.model_named(bottleneck.SWEEP[128])],
     label="The formulas and the smallest and largest models")
 bottleneck.sweep_view()
+bottleneck.mine_view(sel.info)

@@ -64,6 +64,9 @@ def test_bottleneck_lesson_says_what_its_charts_show():
         assert bottleneck.fix_sentence(key, _row(bottleneck.FIXES[key], train, test),
                                        rs[-1]) in said
     assert not any(m.startswith("Dropout") or m.startswith("Weight decay") for m in said)
+    mine = at.session_state["side.model_name"]  # the sidebar's model: its own copy test
+    assert mine == "digits_ae_z16"
+    assert bottleneck.mine_sentence(_row(mine, train, test), 64) in said
 
 
 def test_collapse_lesson_counts_the_active_units_its_bars_show():

@@ -139,3 +139,25 @@ def fixes_view(plain: Row, probes: dict) -> None:
              caption=text.FIX_ROWS.format(rows="; ".join(names)))
     for k, r in zip(on, fixed):
         st.markdown(fix_sentence(k, r, plain))
+
+
+def mine_view(info: CheckpointInfo | None) -> None:
+    """The copy test of the model selected in the sidebar (any model, any dataset)."""
+    st.subheader(text.COPY_MINE_HEAD)
+    if info is None:
+        return
+    problem = cache.data_problem(info)
+    if problem:
+        st.info(text.COPY_MINE_NO_DATA.format(name=info.name), icon=":material/cloud_off:")
+        return
+    (r,), probes = rows([info])
+    st.markdown(mine_sentence(r, info.model_config.input_dim))
+    st.image(_grid(probes, [r.outputs]), width="content",
+             caption=text.COPY_MINE_ROWS.format(name=info.name))
+
+
+def mine_sentence(r: Row, input_dim: int) -> str:
+    """The sentence about the sidebar's model, from its row."""
+    kind = "undercomplete" if r.z < input_dim else "overcomplete"
+    return text.COPY_MINE.format(name=r.name, z=r.z, kind=kind, score=r.score,
+                                 noise=r.noise_err, digits=r.digit_err)

@@ -142,7 +142,8 @@ class Param:
 
 
 _SIDEBAR_PAGES = ("Latent map", "Interpolate", "Sample the prior", "Anomalies", "AE vs PCA",
-                  "AE vs VAE", "Denoising", "Train", "Classroom", "Posterior collapse")
+                  "AE vs VAE", "Denoising", "Train", "Classroom", "Posterior collapse",
+                  "Bottleneck size")
 PARAMS: tuple[Param, ...] = (
     Param(state.PRESENTER, _bool, lambda v: "1" if v else "0", skip=False),
     Param(state.HIDE, _hide, ",".join, skip=()),

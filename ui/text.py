@@ -451,6 +451,12 @@ FIX_SAYS = ("{name}: noise-copy score **{score:.2f}** against **{plain:.2f}** wi
 FIX_CHANGE = {True: "lower: it copies less", False: "not lower: this fix does not stop copying "
                                                     "here"}
 FIX_ROWS = "Top row: the inputs. Then, from top to bottom: {rows}."
+COPY_MINE_HEAD = "The copy test on the model in the sidebar"
+COPY_MINE = ("**{name}** (z = {z}, {kind}): noise-copy score **{score:.2f}**; summed squared "
+             "error {noise:.2f} per image on uniform noise and {digits:.2f} on its test images.")
+COPY_MINE_ROWS = "Top row: the inputs (from its own test set); bottom row: what {name} returns."
+COPY_MINE_NO_DATA = ("**{name}**'s images cannot be loaded on this server, so its copy test "
+                     "cannot run; pick a digits model in the sidebar.")
 CAPACITY_MISSING = ("The shipped bottleneck models are missing: run `python -m aecore "
                     "rebuild-shipped {names}`.")
 
