@@ -126,7 +126,7 @@ def fixes_view(plain: Row, probes: dict) -> None:
     st.caption(text.FIX_INTRO)
     on = []
     for col, (k, key) in zip(st.columns(len(FIXES)), state.CAP_FIXES.items()):
-        if col.toggle(text.FIX_LABELS[k], key.default, key=key):
+        if col.toggle(text.FIX_TOGGLES[k], key.default, key=key, help=text.FIX_LABELS[k]):
             on.append(k)
     found = infos([FIXES[k] for k in on])
     if found is None:

@@ -56,10 +56,10 @@ def copy_curve(labels: Sequence[str], digit_err: Sequence[float], noise_err: Seq
                              hovertemplate="%{x}: %{y:.2f}<extra>score</extra>"),
                   secondary_y=True)
     fig.update_yaxes(title="squared error per image", gridcolor="#eee", secondary_y=False)
-    top = max(1.0, float(np.nanmax(score)) if len(score) else 1.0)
-    fig.update_yaxes(title="noise-copy score", range=[min(0.0, float(np.nanmin(score))) - 0.05,
-                                                      top + 0.05], showgrid=False,
-                     secondary_y=True)
+    lo = min(0.0, float(np.nanmin(score)) if len(score) else 0.0)
+    hi = max(1.0, float(np.nanmax(score)) if len(score) else 1.0)
+    fig.update_yaxes(title="noise-copy score", range=[lo - 0.05, hi + 0.05], dtick=0.25,
+                     showgrid=False, secondary_y=True)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
                       barmode="group", legend=dict(orientation="h", y=1.14, x=0))
     return fig

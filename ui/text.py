@@ -442,8 +442,12 @@ COPY_NOT_IDENTITY = ("Trained on digits alone, none of these AEs learns the iden
                      "perfect solution for an overcomplete AE, not the one gradient descent "
                      "finds here; what a larger z does is let more of any input through.")
 FIX_HEAD = "Fixes for an overcomplete AE"
-FIX_INTRO = ("Each switch adds the same z = 128 AE trained with one fix (a shipped model). "
-             "A fix works when it lowers the noise-copy score without ruining the digits.")
+FIX_INTRO = ("Each switch adds the same z = 128 AE trained with one fix (a shipped model): "
+             "Gaussian input noise of std 0.3 (denoising), dropout 0.2, weight decay 0.1, or "
+             "an L1 penalty of weight 0.05 on z (sparsity). A fix works when it lowers the "
+             "noise-copy score without ruining the digits.")
+FIX_TOGGLES = {"denoise": "Denoising", "dropout": "Dropout", "wd": "Weight decay",
+               "sparse": "Sparsity"}
 FIX_LABELS = {"denoise": "Denoising (Gaussian noise 0.3)", "dropout": "Dropout 0.2",
               "wd": "Weight decay 0.1", "sparse": "Sparsity λ = 0.05 (L1 on z)"}
 FIX_SAYS = ("{name}: noise-copy score **{score:.2f}** against **{plain:.2f}** without a fix "
