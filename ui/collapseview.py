@@ -14,7 +14,7 @@ from . import cache, lessonfigs, present, text
 
 LESSON = {"ref": "digits_vae_z16", "plain": "digits_vae_z16_b4",
           "cyc": "digits_vae_z16_b4_cyclical", "fb": "digits_vae_z16_b4_freebits"}
-TITLES = {"ref": "β = 1", "plain": "β = 4", "cyc": "β = 4, cyclical", "fb": "β = 4, free bits"}
+TITLES = {"ref": "β = 1", "plain": "β = 4", "cyc": "β = 4 cyclical", "fb": "β = 4 free bits"}
 
 
 def report(info: CheckpointInfo) -> tuple[CollapseReport, float]:

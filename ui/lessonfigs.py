@@ -83,17 +83,19 @@ def kl_bars(kl: np.ndarray, active: np.ndarray, *, title: str = "",
 
 
 def kl_bars_grid(kls: Sequence[np.ndarray], actives: Sequence[np.ndarray],
-                 titles: Sequence[str], *, height: int = 300) -> go.Figure:
-    """One :func:`kl_bars` panel per model, side by side on one shared y axis (so the bars
-    compare across models)."""
+                 titles: Sequence[str], *, height: int = 460) -> go.Figure:
+    """One :func:`kl_bars` panel per model, two per row, on one shared y axis (so the bars
+    compare across models; two per row stay readable on a phone)."""
     n = len(kls)
-    fig = make_subplots(rows=1, cols=n, shared_yaxes=True, subplot_titles=list(titles),
-                        horizontal_spacing=0.03)
+    cols = min(2, n)
+    rows = -(-n // cols)
+    fig = make_subplots(rows=rows, cols=cols, shared_yaxes="all", subplot_titles=list(titles),
+                        horizontal_spacing=0.04, vertical_spacing=0.12)
     for i, (kl, act) in enumerate(zip(kls, actives)):
-        one = kl_bars(kl, act)
-        fig.add_trace(one.data[0], row=1, col=i + 1)
-    fig.update_yaxes(title="KL (nats per image)", gridcolor="#eee", rangemode="tozero",
-                     row=1, col=1)
+        fig.add_trace(kl_bars(kl, act).data[0], row=i // cols + 1, col=i % cols + 1)
+    for r in range(1, rows + 1):
+        fig.update_yaxes(title="KL (nats)", row=r, col=1)
+    fig.update_yaxes(gridcolor="#eee", rangemode="tozero")
     fig.update_xaxes(showticklabels=False)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white",
                       showlegend=False)
