@@ -80,6 +80,9 @@ def test_collapse_lesson_counts_the_active_units_its_bars_show():
     bars = _chart(at, "pc.lesson")["data"]
     for trace, rep in zip(bars, reps.values()):  # blue bars = the active units counted
         assert sum(c == "#1f77b4" for c in trace["marker"]["color"]) == rep.active
+    # the home page's blurb of this lesson states these counts
+    assert "all 16 latent dimensions off" in lesson.blurb and "keep all 16 active" in lesson.blurb
+    assert (reps["plain"].active, reps["cyc"].active, reps["fb"].active) == (0, 0, 16)
     mine = reps["plain"]  # the lesson link selects digits_vae_z16_b4 in the sidebar
     assert any(f"**{mine.active}** of 16 units active" in s and
                f"**{mine.total_kl:.2f}** nats" in s for s in said)

@@ -50,8 +50,8 @@ PAGES = {
                                "needs."),
     "pages/11_Posterior_collapse.py": ("Posterior collapse", ":material/bar_chart:",
                                        "The KL of each latent dimension and the active units: "
-                                       "a large β switches dimensions off; annealing and free "
-                                       "bits keep more of them."),
+                                       "a large β switches dimensions off; do KL annealing and "
+                                       "free bits keep them?"),
 }
 
 LATENT_MAP = """
