@@ -91,6 +91,8 @@ def _rebuild(a: argparse.Namespace) -> int:
             b = hist.best
             print(f"{name}: best epoch {hist.best_epoch}, test {b.test_total:.3f} = recon "
                   f"{b.test_recon:.3f} + KL {b.test_kl:.3f} {_unit(r)} ({hist.seconds:.1f} s)")
+        if not r.maps:
+            continue  # its maps are built on first use (see the recipe)
         model, info = checkpoints.load(out)
         codes, train_codes = encode(model, splits.test.x), encode(model, splits.train.x)
         for method in methods_for(model.config.latent_dim):
@@ -140,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="input corruption of the denoising AE (--model dae)")
     t.add_argument("--noise-level", type=float, default=0.3,
                    help="noise std (gaussian) or corrupted fraction (others), 0-1")
+    t.add_argument("--sparsity", type=float, default=0.0,
+                   help="L1 penalty weight on the code z of a plain AE (sparse AE), 0-10")
+    t.add_argument("--free-bits", type=float, default=0.0,
+                   help="free bits of a VAE: nats per latent dimension the KL does not charge")
     t.add_argument("--epochs", type=int, default=60, help="passes over the training set")
     t.add_argument("--batch-size", type=int, default=64, help="images per step")
     t.add_argument("--lr", type=float, default=2e-3, help="AdamW learning rate")

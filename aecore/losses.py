@@ -9,6 +9,10 @@ variational framework. ICLR.
 Bowman, S. R. et al. (2016). Generating sentences from a continuous space (KL annealing). CoNLL.
 Fu, H. et al. (2019). Cyclical annealing schedule: a simple approach to mitigating KL vanishing.
 NAACL.
+Kingma, D. P. et al. (2016). Improved variational inference with inverse autoregressive flow
+(free bits, Appendix C.8). NeurIPS.
+Goodfellow, I., Bengio, Y. & Courville, A. (2016). Deep Learning, Section 14.2.1 (sparse
+autoencoders). MIT Press.
 """
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ import torch
 import torch.nn.functional as F
 
 __all__ = ["RECON_LOSSES", "reconstruction", "reconstruction_per_image", "gaussian_kl",
-           "gaussian_kl_per_image", "kl_weight", "ANNEAL_SCHEDULES"]
+           "gaussian_kl_per_image", "kl_weight", "ANNEAL_SCHEDULES", "gaussian_kl_per_dim",
+           "free_bits_kl", "l1_code"]
 
 RECON_LOSSES = ("bce", "mse")
 ANNEAL_SCHEDULES = ("none", "linear", "cyclical")
@@ -91,6 +96,67 @@ def gaussian_kl_per_image(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tenso
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """Batch mean of :func:`gaussian_kl_per_image`: a scalar in nats per image."""
     return gaussian_kl_per_image(mu, logvar).mean()
+
+
+def gaussian_kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL of each latent dimension of each code, in nats: the terms that
+    :func:`gaussian_kl_per_image` sums.
+
+    Parameters
+    ----------
+    mu, logvar : Tensor of shape (N, latent_dim)
+
+    Returns
+    -------
+    Tensor of shape (N, latent_dim), each entry ``-1/2 (1 + logvar - mu^2 - exp(logvar)) >= 0``
+    (Kingma & Welling 2013, Appendix B, one term of the sum).
+    """
+    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())
+
+
+def free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, free_bits: float) -> torch.Tensor:
+    """The KL term with free bits: ``sum_j max(lambda, mean_batch KL_j)``, a scalar in nats.
+
+    Each latent dimension's KL, averaged over the batch, is charged at least ``lambda`` nats,
+    so pushing a dimension's KL below ``lambda`` gains nothing and the optimiser has no reason
+    to switch it off (collapse it onto the prior). Kingma et al. (2016), Appendix C.8, eq. (15)
+    with one group per latent dimension. With ``free_bits = 0`` it equals :func:`gaussian_kl`.
+
+    Parameters
+    ----------
+    mu, logvar : Tensor of shape (N, latent_dim)
+    free_bits : float
+        ``lambda``, in nats per latent dimension, >= 0.
+
+    Returns
+    -------
+    Scalar tensor (nats per image). Not the KL itself: report :func:`gaussian_kl` beside it.
+
+    Raises
+    ------
+    ValueError
+        If ``free_bits`` is negative or not finite.
+    """
+    if not (math.isfinite(free_bits) and free_bits >= 0):
+        raise ValueError(f"free_bits must be a finite number >= 0, got {free_bits}")
+    per_dim = gaussian_kl_per_dim(mu, logvar).mean(0)  # (latent_dim,) batch mean
+    return per_dim.clamp_min(free_bits).sum()
+
+
+def l1_code(z: torch.Tensor) -> torch.Tensor:
+    """Batch mean of the L1 norm of the codes, ``mean_n sum_j |z_nj|``: the sparsity penalty
+    Omega(h) = sum_j |h_j| of a sparse autoencoder (Goodfellow et al. 2016, Section 14.2.1,
+    the Laplace-prior penalty; Ng 2011 uses a KL penalty on sigmoid units to the same end).
+
+    Parameters
+    ----------
+    z : Tensor of shape (N, latent_dim)
+
+    Returns
+    -------
+    Scalar tensor, in code units per image.
+    """
+    return z.abs().sum(1).mean()
 
 
 def kl_weight(epoch: int, schedule: str = "none", warmup_epochs: int = 10,

@@ -41,6 +41,7 @@ class Recipe:
     exclude_class: int | None = None  # leave this class out of the TRAINING split (anomaly demo)
     pretrain_epochs: int = 0  # greedy layer-wise pretraining epochs per layer (0: none)
     record_grads: bool = False  # store per-layer gradient norms per epoch in the metadata
+    maps: bool = True  # rebuild-shipped precomputes its latent maps (False: built on first use)
 
     def __post_init__(self) -> None:
         if not 0 <= self.pretrain_epochs <= MAX_PRETRAIN_EPOCHS:
@@ -226,7 +227,9 @@ def recipe_from_args(a: argparse.Namespace, input_shape: tuple[int, ...]) -> Rec
     opts: dict[str, Any] = dict(input_shape=tuple(input_shape), latent_dim=a.latent_dim,
                                 recon_loss=a.recon_loss, output=a.output, dropout=a.dropout,
                                 beta=a.beta, noise=a.noise, noise_level=a.noise_level,
-                                activation=a.activation, norm=a.norm)
+                                activation=a.activation, norm=a.norm,
+                                sparsity=getattr(a, "sparsity", 0.0),
+                                free_bits=getattr(a, "free_bits", 0.0))
     if a.hidden:
         opts["hidden"] = tuple(int(v) for v in a.hidden.split(","))
     if a.channels:
@@ -274,6 +277,10 @@ def cli_args(recipe: Recipe, out: str = "model.safetensors", threads: int | None
         args += ["--beta", num(m.beta)]
     if hasattr(m, "noise"):
         args += ["--noise", m.noise, "--noise-level", num(m.noise_level)]
+    if hasattr(m, "sparsity"):
+        args += ["--sparsity", num(m.sparsity)]
+    if hasattr(m, "free_bits"):
+        args += ["--free-bits", num(m.free_bits)]
     if hasattr(m, "channels"):
         args += ["--channels", ",".join(map(str, m.channels))]
     args += ["--epochs", str(t.epochs), "--batch-size", str(t.batch_size), "--lr", num(t.lr),
@@ -369,3 +376,41 @@ SHIPPED["breast_cancer_ae_z2"] = Recipe(
     TrainConfig(epochs=200, batch_size=32, lr=1e-3, keep_best=False),
     dataset="breast-cancer", exclude_class=0,
     notes="AE on benign cases only (30 standardised features): malignant ones are anomalies.")
+
+# Bottleneck-size lesson (pages/10_Bottleneck.py): one architecture and training, only z
+# changes (64 pixels: z >= 64 is overcomplete), then the overcomplete z = 128 AE with one fix
+# each. Their maps are not precomputed (the lesson does not draw them; the map pages build
+# one on first use).
+_CAP = TrainConfig(epochs=60, lr=2e-3)
+CAPACITY_SWEEP = (2, 4, 8, 16, 32, 64, 128)
+SHIPPED.update({
+    f"digits_ae_cap_z{z}": Recipe(AEConfig(latent_dim=z, hidden=_H), _CAP, maps=False,
+                                  notes=f"Bottleneck sweep: AE with z = {z}.")
+    for z in CAPACITY_SWEEP})
+SHIPPED.update({
+    "digits_ae_cap_z128_denoise": Recipe(DAEConfig(latent_dim=128, hidden=_H, noise="gaussian",
+                                                   noise_level=0.3), _CAP, maps=False,
+                                         notes="Overcomplete AE + denoising (Gaussian, 0.3)."),
+    "digits_ae_cap_z128_dropout": Recipe(AEConfig(latent_dim=128, hidden=_H, dropout=0.2), _CAP,
+                                         maps=False, notes="Overcomplete AE + dropout 0.2."),
+    "digits_ae_cap_z128_wd": Recipe(AEConfig(latent_dim=128, hidden=_H),
+                                    dataclasses.replace(_CAP, weight_decay=0.1), maps=False,
+                                    notes="Overcomplete AE + weight decay 0.1 (AdamW)."),
+    "digits_ae_cap_z128_sparse": Recipe(AEConfig(latent_dim=128, hidden=_H, sparsity=0.05),
+                                        _CAP, maps=False,
+                                        notes="Overcomplete AE + L1 sparsity 0.05 on z."),
+})
+# Posterior-collapse lesson (pages/11_Posterior_collapse.py): a 16-D VAE with a large beta,
+# alone, with cyclical KL annealing (4 cycles of 15 epochs) and with free bits.
+_PC = TrainConfig(epochs=60, lr=2e-3)
+SHIPPED.update({
+    "digits_vae_z16_b4": Recipe(VAEConfig(latent_dim=16, hidden=_H, beta=4.0), _PC, maps=False,
+                                notes="VAE, beta 4: most latent dimensions collapse."),
+    "digits_vae_z16_b4_cyclical": Recipe(
+        VAEConfig(latent_dim=16, hidden=_H, beta=4.0),
+        dataclasses.replace(_PC, kl_anneal="cyclical", cycle_epochs=15), maps=False,
+        notes="VAE, beta 4, cyclical KL annealing (Fu et al. 2019)."),
+    "digits_vae_z16_b4_freebits": Recipe(VAEConfig(latent_dim=16, hidden=_H, beta=4.0,
+                                                   free_bits=0.5), _PC, maps=False,
+                                         notes="VAE, beta 4, free bits 0.5 nats per dimension."),
+})

@@ -396,3 +396,37 @@ def semisup(path: str, checkpoint_id: str, seed: int = 0, repeats: int = 10):
     train, test = model_splits(info)
     return accuracy_vs_labels(load_model(path, checkpoint_id), train, test, seed=seed,
                               repeats=repeats)
+# -- Bottleneck and posterior-collapse lessons (pages 10 and 11) ---------------------------------
+@st.cache_data(max_entries=32, show_spinner="Running the copy test…")
+def copy_test(path: str, checkpoint_id: str, n: int = 8):
+    """:func:`aecore.capacity.copy_test` of a model on the first ``n`` images of its test
+    split (the probes of :func:`aecore.capacity.probe_inputs`, seed 0; the noise-copy score
+    on the whole test split), and its
+    (train, test) reconstruction errors (:func:`aecore.capacity.sweep_errors`).
+
+    Returns
+    -------
+    (CopyResult, train_error, test_error, probes as dict name -> ndarray (n, C, H, W))
+    """
+    from aecore import capacity
+
+    info = model_info(checkpoint_id)
+    train, test = model_splits(info)
+    model = load_model(path, checkpoint_id)
+    probes = capacity.probe_inputs(test.x[:n], n=n, seed=0)
+    result = capacity.copy_test(model, probes, seed=0, score_on=test.x)  # score: every image
+    tr, te = capacity.sweep_errors(model, train, test)
+    return result, tr, te, {k: v.numpy() for k, v in probes.items()}
+
+
+@st.cache_data(max_entries=32, show_spinner="Measuring the KL of each latent dimension…")
+def collapse(path: str, checkpoint_id: str):
+    """:func:`aecore.collapse.collapse_report` of a VAE on its test split, and its test
+    reconstruction error (nats per image, BCE)."""
+    from aecore.collapse import collapse_report
+    from aecore.train import evaluate
+
+    info = model_info(checkpoint_id)
+    test = model_splits(info)[1]
+    model = load_model(path, checkpoint_id)
+    return collapse_report(model, test), evaluate(model, test)["recon"]

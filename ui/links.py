@@ -142,7 +142,8 @@ class Param:
 
 
 _SIDEBAR_PAGES = ("Latent map", "Interpolate", "Sample the prior", "Anomalies", "AE vs PCA",
-                  "AE vs VAE", "Denoising", "Train", "Classroom", "Semi-supervised")
+                  "AE vs VAE", "Denoising", "Train", "Classroom", "Semi-supervised",
+                  "Posterior collapse", "Bottleneck size")
 PARAMS: tuple[Param, ...] = (
     Param(state.PRESENTER, _bool, lambda v: "1" if v else "0", skip=False),
     Param(state.HIDE, _hide, ",".join, skip=()),
@@ -170,6 +171,8 @@ PARAMS: tuple[Param, ...] = (
     Param(state.DEEP_IMG, _in(state.DEEP_IMG), pages=("Deep AE",)),
     Param(state.TAB_CASE, _in(state.TAB_CASE), pages=("Tabular",)),
     Param(state.SEMI_N, _in(state.SEMI_N), pages=("Semi-supervised",)),
+    *(Param(k, _bool, lambda v: "1" if v else "0", ("Bottleneck size",), skip=False)
+      for k in state.CAP_FIXES.values()),
 )
 # parameters other modules read themselves (kept in the address, never reported as unknown)
 FOREIGN = ("join",)
@@ -317,4 +320,16 @@ LESSONS: tuple[Lesson, ...] = (
            "1-nearest neighbour with 10 labelled digits per class, on pixels, on the VAE's μ "
            "and on PCA, with the labelled images on the latent map.",
            {state.MODEL_NAME: "digits_vae_z16", state.SEMI_N: 10}),
+    Lesson("An overcomplete AE and its fixes", "pages/10_Bottleneck.py",
+           {"denoise": "1", "sparse": "1"},
+           "Seven bottleneck sizes from 2 to 128, the copy test on noise, letters and shifted "
+           "digits, and the z = 128 AE with denoising and a sparsity penalty switched on.",
+           {state.CAP_FIX_DENOISE: True, state.CAP_FIX_SPARSE: True,
+            state.CAP_FIX_DROPOUT: False, state.CAP_FIX_WD: False}),
+    Lesson("Posterior collapse and its cures", "pages/11_Posterior_collapse.py",
+           {"dataset": "digits", "model": "digits_vae_z16_b4"},
+           # tests/test_lesson_pages.py checks these counts against the shipped models
+           "A 16-D VAE with β = 4 switches all 16 latent dimensions off; cyclical KL annealing "
+           "does not prevent it, free bits keep all 16 active (KL per dimension, active units).",
+           {state.MODEL_NAME: "digits_vae_z16_b4"}),
 )

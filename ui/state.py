@@ -115,6 +115,8 @@ TRAIN_BETA = Key("train.beta", 1.0, lo=0.0, hi=8.0, url="beta")
 TRAIN_ANNEAL_LEN = Key("train.anneal_len", 10, lo=1, hi=50)
 TRAIN_NOISE_LEVEL = Key("train.noise_level", 0.3, lo=0.0, hi=1.0)
 TRAIN_DROPOUT = Key("train.dropout", 0.0, lo=0.0, hi=0.8)
+TRAIN_SPARSITY = Key("train.sparsity", 0.0, lo=0.0, hi=0.5)  # L1 weight on z (plain AE)
+TRAIN_FREE_BITS = Key("train.free_bits", 0.0, lo=0.0, hi=2.0)  # nats per latent dim (VAE)
 TRAIN_EPOCHS = Key("train.epochs", 60, lo=1, hi=300)
 TRAIN_SEED = Key("train.seed", 0, lo=0, hi=10**6)
 TRAIN_LOSS = Key("train.loss", "bce")
@@ -134,6 +136,14 @@ DEEP_IMG = Key("deep.img", 0, lo=0, hi=10**6, url="img")  # Deep AE: first test 
 TAB_CASE = Key("tab.case", lo=0, hi=10**7, url="case")  # test case explained (default: worst)
 MAP_TAB_CASE = Key("map.tab_case", 0, lo=0, hi=10**7)  # case shown beside a tabular latent map
 SEMI_N = Key("semi.n", 10, lo=1, hi=50, url="labels")  # labels per class shown on the map
+# -- Bottleneck size (a switch per fix of the overcomplete AE) ----------------------------------
+CAP_FIX_DENOISE = Key("cap.fix.denoise", False, url="denoise")
+CAP_FIX_DROPOUT = Key("cap.fix.dropout", False, url="dropout")
+CAP_FIX_WD = Key("cap.fix.wd", False, url="wd")
+CAP_FIX_SPARSE = Key("cap.fix.sparse", False, url="sparse")
+CAP_FIXES = {"denoise": CAP_FIX_DENOISE, "dropout": CAP_FIX_DROPOUT, "wd": CAP_FIX_WD,
+             "sparse": CAP_FIX_SPARSE}
+
 # -- Classroom ----------------------------------------------------------------------------------
 CLASS_CODE = Key("class.code")
 CLASS_TOKEN = Key("class.token")  # lecturer's secret (only in the lecturer's session)

@@ -58,6 +58,14 @@ PAGES = {
                                     "With only a few labels, a classifier on a VAE's codes "
                                     "against one on raw pixels and on PCA (Kingma et al. 2014, "
                                     "M1)."),
+    "pages/10_Bottleneck.py": ("Bottleneck size", ":material/compress:",
+                               "How big should z be? A sweep from 2 to 128, the copy test on "
+                               "inputs that are not digits, and the fixes an overcomplete AE "
+                               "needs."),
+    "pages/11_Posterior_collapse.py": ("Posterior collapse", ":material/bar_chart:",
+                                       "The KL of each latent dimension and the active units: "
+                                       "a large β switches dimensions off; do KL annealing and "
+                                       "free bits keep them?"),
 }
 
 LATENT_MAP = """
@@ -518,3 +526,121 @@ SEMISUP_MAP = ("The test images on the map, and the {total} labelled training im
                "labels the classifier sees. {placed}")
 SEMISUP_NOT_EXACT = ("This model's latent has {k} dimensions and the sidebar's projection "
                      "cannot place new codes exactly, so the map uses PCA here.")
+# -- Bottleneck size (pages/10_Bottleneck.py) ---------------------------------------------------
+BOTTLENECK = """
+The **bottleneck** z decides how much of an image gets through. With z smaller than the input
+(64 pixels here) the autoencoder is **undercomplete**: it must compress, so it keeps what
+digits have in common and drops the rest. With z as large as the input or larger it is
+**overcomplete**: nothing forces it to compress, and copying the input (the identity map) is
+a perfect solution, which teaches nothing about digits. Below, seven AEs that differ only in z
+(same layers, data, seed and 60 epochs) show what a wider bottleneck buys. The
+**copy test** then feeds them inputs that are not digits and measures how much of a change
+to the input comes out: the **noise-copy score** (1: the noise is copied, 0: it is ignored).
+"""
+FORMULA_COMPLETE = (r"\text{undercomplete: } \dim z < D,\qquad \text{overcomplete: } "
+                    r"\dim z \ge D \quad (D = 64 \text{ pixels})")
+FORMULA_COPY_SCORE = (r"s = \frac{\sum \langle f(\tilde x) - f(x),\ \tilde x - x\rangle}"
+                      r"{\sum \lVert \tilde x - x\rVert^2},\qquad \tilde x = \mathrm{clip}"
+                      r"(x + \epsilon),\ \epsilon \sim \mathcal{N}(0, 0.3^2 I),\qquad "
+                      r"f = \mathrm{dec}\circ\mathrm{enc}")
+FORMULA_SPARSE = (r"\mathcal{L} = \mathcal{L}_{\text{recon}}\big(x, \mathrm{dec}(z)\big) + "
+                  r"\lambda \sum_j \lvert z_j \rvert,\qquad z = \mathrm{enc}(x)\quad"
+                  r"\text{(sparse AE, Goodfellow et al. 2016, §14.2.1)}")
+SWEEP_HEAD = "Reconstruction error against z"
+SWEEP_SAYS = ("Test error goes from **{first:.2f}** {unit} per image at z = {z0} to "
+              "**{best:.2f}** at z = {zbest} (the lowest); at z = {zlast} it is **{last:.2f}**. "
+              "The train-test gap at z = {zlast} is {gap:.2f}.")
+SWEEP_RECON = ("Top row: test images. Each row below: their reconstructions by the AE with "
+               "z = {zs}, from top to bottom.")
+COPY_HEAD = "The copy test"
+COPY_INTRO = ("Columns, two of each: test digits, uniform noise, the digits shifted right, "
+              "the digits inverted, letter-like strokes. Top row: the inputs; each row below: "
+              "what an AE returns, from z = {z0} (top) to z = {zlast} (bottom). Right: the "
+              "errors (summed squared error per image) and the noise-copy score per z.")
+COPY_SAYS = ("Noise-copy score: **{s_first:.2f}** at z = {z0} and **{s_last:.2f}** at "
+             "z = {zlast} (highest **{s_max:.2f}** at z = {z_max}). On uniform noise the error "
+             "is {n_last:.1f} per image at z = {zlast}, {ratio:.0f}× its error on digits "
+             "({d_last:.2f}); on letter strokes {l_first:.1f} at z = {z0} and {l_last:.1f} at "
+             "z = {zlast}: {verdict}")
+COPY_VERDICT = {
+    True: "the overcomplete AE passes much more of its input through than the 2-D one.",
+    False: "the overcomplete AE does not pass more of its input through than the 2-D one here.",
+}
+COPY_NOT_IDENTITY = ("Trained on digits alone, none of these AEs learns the identity map: "
+                     "uniform noise never comes back as noise, because the training data never "
+                     "asked for pixels that do not look like a digit. The identity is one "
+                     "perfect solution for an overcomplete AE, not the one gradient descent "
+                     "finds here; what a larger z does is let more of any input through.")
+FIX_HEAD = "Fixes for an overcomplete AE"
+FIX_INTRO = ("Each switch adds the same z = 128 AE trained with one fix (a shipped model): "
+             "Gaussian input noise of std 0.3 (denoising), dropout 0.2, weight decay 0.1, or "
+             "an L1 penalty of weight 0.05 on z (sparsity). A fix works when it lowers the "
+             "noise-copy score without ruining the digits.")
+FIX_TOGGLES = {"denoise": "Denoising", "dropout": "Dropout", "wd": "Weight decay",
+               "sparse": "Sparsity"}
+FIX_LABELS = {"denoise": "Denoising (Gaussian noise 0.3)", "dropout": "Dropout 0.2",
+              "wd": "Weight decay 0.1", "sparse": "Sparsity λ = 0.05 (L1 on z)"}
+FIX_SAYS = ("{name}: noise-copy score **{score:.2f}** against **{plain:.2f}** without a fix "
+            "({change}), test reconstruction error {recon:.2f} against {plain_recon:.2f}.")
+FIX_CHANGE = {True: "lower: it copies less", False: "not lower: this fix does not stop copying "
+                                                    "here"}
+FIX_ROWS = "Top row: the inputs. Then, from top to bottom: {rows}."
+COPY_MINE_HEAD = "The copy test on the model in the sidebar"
+COPY_MINE = ("**{name}** (z = {z}, {kind}): noise-copy score **{score:.2f}**; summed squared "
+             "error {noise:.2f} per image on uniform noise and {digits:.2f} on its test images.")
+COPY_MINE_ROWS = "Top row: the inputs (from its own test set); bottom row: what {name} returns."
+COPY_MINE_NO_DATA = ("**{name}**'s images cannot be loaded on this server, so its copy test "
+                     "cannot run; pick a digits model in the sidebar.")
+CAPACITY_MISSING = ("The shipped bottleneck models are missing: run `python -m aecore "
+                    "rebuild-shipped {names}`.")
+
+# -- Posterior collapse (pages/11_Posterior_collapse.py) ----------------------------------------
+COLLAPSE = """
+A VAE's KL term is a sum over latent dimensions. A dimension whose posterior q(z_j | x) equals
+the prior N(0, 1) for every image costs **0 nats** of KL but carries no information: it has
+**collapsed**. Burda et al. (2016) call a unit **active** when its posterior mean moves with the
+input, Cov_x(E_q[z_u]) > 0.01. A large **β** (or a decoder strong enough to do without z)
+makes collapse the cheapest solution. Two cures: **KL annealing** starts β near 0 and raises it
+(linearly, or in cycles: Fu et al. 2019), so the codes become useful before the KL bites;
+**free bits** (Kingma et al. 2016) stop charging a dimension's KL below λ nats, so switching
+it off gains nothing.
+"""
+FORMULA_KL_DIM = (r"\mathrm{KL}_j = \mathbb{E}_x\Big[-\tfrac{1}{2}\big(1 + \log\sigma_j^2(x) - "
+                  r"\mu_j^2(x) - \sigma_j^2(x)\big)\Big],\qquad \mathrm{KL} = \sum_j "
+                  r"\mathrm{KL}_j")
+FORMULA_ACTIVE = (r"A_u = \mathrm{Cov}_x\big(\mathbb{E}_{q(u\mid x)}[u]\big),\qquad u "
+                  r"\text{ active} \iff A_u > 0.01\quad\text{(Burda et al. 2016)}")
+FORMULA_FREE_BITS = (r"\mathcal{L} = \mathcal{L}_{\text{recon}} + \beta \sum_j \max\big("
+                     r"\lambda,\ \mathbb{E}_{\text{batch}}[\mathrm{KL}_j]\big)\quad"
+                     r"\text{(free bits, Kingma et al. 2016)}")
+COLLAPSE_LESSON_HEAD = "A large β, with and without the cures"
+COLLAPSE_LESSON = ("Four shipped 16-D VAEs: digits_vae_z16 (β = 1, 300 epochs) for "
+                   "reference, then three with β = 4 trained alike for 60 epochs: alone, with "
+                   "cyclical KL annealing (4 cycles of 15 epochs) and with free bits "
+                   "(λ = 0.5 nats per dimension). Blue bars: active units; grey: inactive.")
+COLLAPSE_SAYS = ("Active units: **{ref}** of {dim} with β = 1, **{plain}** with β = 4 alone, "
+                 "**{cyc}** with cyclical annealing and **{fb}** with free bits. {cyc_verdict} "
+                 "{fb_verdict}")
+CYCLICAL_VERDICT = {
+    True: "Cyclical annealing keeps more units active than β = 4 alone.",
+    False: ("Cyclical annealing does not help here: every cycle ends at β = 4, where switching "
+            "the units off is the cheapest solution, so they collapse again. Annealing cures "
+            "collapse that happens early in training, not collapse that β makes optimal."),
+}
+FREE_BITS_VERDICT = {
+    True: ("Free bits keep more units active than β = 4 alone: below λ a unit's KL costs "
+           "nothing, so it may as well carry information."),
+    False: "Free bits do not keep more units active than β = 4 alone here.",
+}
+COLLAPSE_MINE_HEAD = "The model in the sidebar"
+COLLAPSE_MINE = ("**{name}**: **{active}** of {dim} units active, total KL **{kl:.2f}** nats "
+                 "per image, test reconstruction {recon:.2f} {unit} per image.")
+COLLAPSE_NOT_VAE = ("**{name}** is not a VAE: it has no posterior, so nothing can collapse. "
+                    "Pick a VAE in the sidebar to measure it.")
+COLLAPSE_MISSING = ("The shipped posterior-collapse models are missing: run `python -m aecore "
+                    "rebuild-shipped {names}`.")
+TRAIN_SPARSITY_HELP = ("Plain AE only: adds λ·Σ|z_j| to the loss (a sparse autoencoder), so "
+                       "most code values stay near 0; a fix for an overcomplete AE.")
+TRAIN_FREE_BITS_HELP = ("VAEs only: each latent dimension's KL is charged at least λ nats "
+                        "(free bits, Kingma et al. 2016), so switching a dimension off gains "
+                        "nothing; a cure for posterior collapse.")

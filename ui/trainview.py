@@ -108,6 +108,12 @@ def controls() -> Recipe | None:
         noise_level = _slider("Noise level", state.TRAIN_NOISE_LEVEL, 0.05,
                               disabled=not denoising)
         dropout = _slider("Dropout", state.TRAIN_DROPOUT, 0.05)
+        sparse_ok = "sparsity" in MODELS[kind][0].__dataclass_fields__
+        sparsity = _slider("Sparsity λ (L1 on z)", state.TRAIN_SPARSITY, 0.01,
+                           disabled=not sparse_ok, help=text.TRAIN_SPARSITY_HELP)
+        free_bits = _slider("Free bits λ (nats per dimension)", state.TRAIN_FREE_BITS, 0.05,
+                            disabled="free_bits" not in MODELS[kind][0].__dataclass_fields__,
+                            help=text.TRAIN_FREE_BITS_HELP)
         weight_decay = st.select_slider("Weight decay", [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1],
                                         state.TRAIN_WD.default, key=state.TRAIN_WD)
     with c3:
@@ -136,7 +142,7 @@ def controls() -> Recipe | None:
                            output="identity" if tabular else "sigmoid",
                            beta=beta, noise=noise, noise_level=noise_level,
                            channels=_widths(channels) if conv else None, activation=act,
-                           norm=norm)
+                           norm=norm, sparsity=sparsity, free_bits=free_bits)
         tcfg = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, weight_decay=weight_decay,
                            seed=int(seed), kl_anneal=anneal if variational else "none",
                            warmup_epochs=anneal_len, cycle_epochs=anneal_len)

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from .base import Autoencoder, ModelConfig
 from .blocks import conv_decoder, conv_encoder
-from .vae import VariationalMixin
+from .vae import VariationalMixin, check_free_bits
 
 __all__ = ["ConvAEConfig", "ConvAE", "ConvVAEConfig", "ConvVAE"]
 
@@ -52,15 +52,17 @@ class ConvAEConfig(ModelConfig):
 
 @dataclass(frozen=True, kw_only=True)
 class ConvVAEConfig(ConvAEConfig):
-    """Config of the convolutional VAE (adds ``beta``)."""
+    """Config of the convolutional VAE (adds ``beta`` and ``free_bits``, as :class:`VAEConfig`)."""
 
     name: ClassVar[str] = "conv_vae"
     beta: float = 1.0  # KL weight (beta-VAE); 1 gives the ELBO
+    free_bits: float = 0.0  # nats per latent dimension the KL term does not charge (0: none)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0.0 <= self.beta <= 100.0:
             raise ValueError(f"beta must be in [0, 100], got {self.beta}")
+        check_free_bits(self.free_bits)
 
 
 class ConvAE(Autoencoder):

@@ -11,7 +11,7 @@ from .. import losses
 from .base import Autoencoder, LossTerms, ModelConfig, ModelOutput
 from .blocks import mlp_decoder, mlp_encoder
 
-__all__ = ["VAEConfig", "VAE", "VariationalMixin"]
+__all__ = ["VAEConfig", "VAE", "VariationalMixin", "check_free_bits"]
 
 LOGVAR_MIN, LOGVAR_MAX = -30.0, 20.0  # clamp logvar: exp() overflows float32 above ~88
 
@@ -25,11 +25,19 @@ class VAEConfig(ModelConfig):
 
     name: ClassVar[str] = "vae"
     beta: float = 1.0  # KL weight: <1 sharper reconstructions, >1 smoother, more regular map
+    free_bits: float = 0.0  # nats per latent dimension the KL term does not charge (0: none)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0.0 <= self.beta <= 100.0:
             raise ValueError(f"beta must be in [0, 100], got {self.beta}")
+        check_free_bits(self.free_bits)
+
+
+def check_free_bits(free_bits: float) -> None:
+    """Raise ``ValueError`` unless ``free_bits`` (nats per latent dimension) is in [0, 10]."""
+    if not 0.0 <= free_bits <= 10.0:  # also refuses NaN
+        raise ValueError(f"free_bits must be in [0, 10] nats per dimension, got {free_bits}")
 
 
 class VariationalMixin:
@@ -77,11 +85,16 @@ class VariationalMixin:
         """``recon + beta * KL`` in nats per image; ``beta`` defaults to ``config.beta``.
 
         With BCE and ``beta = 1`` the total is the negative ELBO (Kingma & Welling 2013, eq. 10).
+        With ``config.free_bits = lambda > 0`` the total charges
+        ``beta * sum_j max(lambda, mean_batch KL_j)`` instead (free bits, Kingma et al. 2016;
+        :func:`aecore.losses.free_bits_kl`); ``kl`` always reports the true KL.
         """
         b = self.config.beta if beta is None else float(beta)
         recon = losses.reconstruction(x, out.logits, self.config.recon_loss, self.config.output)
         kl = losses.gaussian_kl(out.mu, out.logvar)  # Kingma & Welling (2013), Appendix B
-        return LossTerms(total=recon + b * kl, recon=recon, kl=kl, beta=b)
+        fb = float(getattr(self.config, "free_bits", 0.0))
+        charged = losses.free_bits_kl(out.mu, out.logvar, fb) if fb > 0 else kl
+        return LossTerms(total=recon + b * charged, recon=recon, kl=kl, beta=b)
 
     def sample(self, n: int, generator: torch.Generator | None = None,
                temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
