@@ -343,3 +343,34 @@ def shading(map_key: str, _info: CheckpointInfo, _atlas: Atlas) -> tuple[np.ndar
         score = hole_score(_info, _atlas.grid_codes)
         return score > metrics.HOLE_THRESHOLD, True
     return _atlas.far_nodes(), False
+
+
+# -- question bank (issue 15) ------------------------------------------------------------------
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def question_pictures(qid: str) -> list[np.ndarray]:
+    """The candidate images of a predict-the-picture question (:mod:`ui.questionbank`), in the
+    question's order, each (C, H, W) float32 in [0, 1]: a ``"decode"`` candidate is its model's
+    decoder at the code under its map spot (``Atlas.code_at`` on the identity map, the code the
+    Latent map page decodes there); a ``"nearest"`` one is the training image whose code is
+    nearest that code.
+
+    Raises
+    ------
+    KeyError
+        The question or one of its models is not on this server.
+    """
+    from . import questionbank
+
+    out = []
+    for c in questionbank.by_id(qid).candidates:
+        info = model_named(c.model)
+        if info is None:
+            raise KeyError(f"model {c.model} is not on this server")
+        a = atlas(info, "identity")
+        z, _ = a.code_at(*c.at)
+        if c.source == "decode":
+            out.append(decode_one(load_model(str(info.path), info.id), np.asarray(z, np.float32)))
+        else:
+            out.append(model_splits(info)[0].x[a.nearest_train(z)[0]].numpy())
+    return out
