@@ -116,7 +116,7 @@ class Tally:
 
 @dataclass(frozen=True)
 class PrePost:
-    """One question of a pre/post check: % of answers correct (None: not asked) and how many
+    """One question of a pre/post check: % of answers correct (None: no answer) and how many
     students answered, before and after."""
 
     qid: str
@@ -124,6 +124,7 @@ class PrePost:
     pre_n: int
     post_pct: float | None
     post_n: int
+    phases: tuple[str, ...] = ()  # the phases it was asked in ("pre", "post")
 
 
 class QuizStore:
@@ -257,7 +258,8 @@ class QuizStore:
             n, right = last.get((qid, phase), (0, 0))
             return (100.0 * right / n if n else None), n
 
-        return [PrePost(q, *pct(q, "pre"), *pct(q, "post")) for q in order]
+        return [PrePost(q, *pct(q, "pre"), *pct(q, "post"),
+                        tuple(ph for ph in ("pre", "post") if (q, ph) in last)) for q in order]
 
     # -- everyone ---------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from aecore.errors import DataError
 from aecore.models.base import Autoencoder
 from aecore.noise import add_noise
 from services import classroom, paths
+from services.classquiz import QuizStore
 from services.jobs import Registry
 
 # One torch thread for inference in the server. With 2, each layer of a click's forward pass
@@ -374,3 +375,11 @@ def question_pictures(qid: str) -> list[np.ndarray]:
         else:
             out.append(model_splits(info)[0].x[a.nearest_train(z)[0]].numpy())
     return out
+
+
+@st.cache_resource(show_spinner=False)
+def quiz_store() -> QuizStore:
+    """The server's one store of class questions (:mod:`services.classquiz`), on the class
+    database; one object, so its in-memory per-student answer pacing is shared by every
+    session of this server."""
+    return QuizStore(class_store())

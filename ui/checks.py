@@ -72,20 +72,27 @@ def _body(tag: str, qs: list[Question], here: str) -> None:
 
 
 def prompt(q: Question) -> None:
-    """The question's text (the bank's own text, shown literally), and for a picture question
-    its candidate images, labelled A, B, C, D."""
+    """The question's text and, for a picture question, its candidate images (A, B, C, D)."""
+    prompt_text(q)
+    if q.kind == "picture":
+        pictures(q, width=120)
+
+
+def prompt_text(q: Question) -> None:
+    """The question's text in bold (the bank's own text, shown literally)."""
     st.markdown(f"**{escape_md(q.prompt)}**")
-    if q.kind != "picture":
-        return
+
+
+def pictures(q: Question, width: int) -> None:
+    """A picture question's candidates in one row of ``width``-px images captioned A, B, C, D
+    (the row wraps on a narrow screen)."""
     try:
         pics = cache.question_pictures(q.id)
     except KeyError as exc:
         st.info(f"This question needs a model this server does not have ({escape_md(exc)}).",
                 icon=":material/info:")
         return
-    cols = st.columns(4)
-    for col, label, img in zip(cols, q.option_labels(), pics):
-        col.image(images.enlarge(img), caption=label, width="stretch")
+    st.image([images.enlarge(p) for p in pics], caption=q.option_labels(), width=width)
 
 
 def _choice(q: Question, here: str) -> None:
