@@ -75,7 +75,7 @@ def show_prompt(q: Question) -> None:
     one row of small images (they wrap on a phone)."""
     checks.prompt_text(q)
     if q.kind == "picture":
-        checks.pictures(q, width=150 if present.on() else 96)
+        checks.pictures(q, width=150 if present.on() else 72)  # 4 in a row on a phone
 
 
 # -- lecturer -------------------------------------------------------------------------------
@@ -83,17 +83,17 @@ def show_prompt(q: Question) -> None:
 def lecturer_panel(code: str, token: str) -> None:
     """Send a question (or the next of the pre/post set), then the live answers."""
     qs = class_questions()
-    with st.expander("Ask the class a question", icon=":material/quiz:",
-                     expanded=not present.on()):
+    live(code, token)
+    with st.container(border=True):
         c1, c2, c3 = st.columns([4, 2, 1], vertical_alignment="bottom")
-        k = c1.selectbox("Question", range(len(qs)), key="quiz.pick",
+        k = c1.selectbox("Ask the class a question", range(len(qs)), key="quiz.pick",
                          format_func=lambda i: f"{qs[i].page} · {qs[i].prompt[:80]}")
         phase = c2.segmented_control("Counts as", list(PHASE_LABELS), default="",
                                      format_func=PHASE_LABELS.get, key="quiz.phase") or ""
         c3.button("Send", icon=":material/send:", key="quiz.send", on_click=_send,
                   args=(code, token, qs[k], phase))
+    with st.expander("Pre/post check", icon=":material/checklist:"):
         prepost(code, token)
-    live(code, token)
 
 
 def _send(code: str, token: str, q: Question, phase: str) -> None:
@@ -160,8 +160,8 @@ def _reveal(code: str, token: str, round_id: int, q: Question) -> None:
 def prepost(code: str, token: str) -> None:
     """The pre/post check: the chosen set, the next question of it to send, the results."""
     qs = {q.id: q for q in class_questions()}
-    st.markdown("**Pre/post check**: choose a set, ask it at the start (Pre-check) and again "
-                "at the end (Post-check); the class's % correct shows below, anonymous.")
+    st.markdown("Choose a set, ask it at the start (Pre-check) and again at the end "
+                "(Post-check); the class's % correct shows below, anonymous.")
     chosen = st.multiselect("Questions of the pre/post check", list(qs), key=state.QUIZ_SET,
                             format_func=lambda i: qs[i].prompt[:70], max_selections=10)
     try:

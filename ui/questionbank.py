@@ -2,7 +2,8 @@
 
 Three kinds of question, each tagged with a page and linked to the page state that settles it:
 
-* ``"mc"``: multiple choice, one explanation per choice (why it is right or wrong);
+* ``"mc"``: multiple choice, one explanation per choice (why it is right or wrong); the
+  choices are shown in a fixed shuffled order (the file may list the right one first);
 * ``"picture"``: predict the picture: which of 3-4 images a shipped model's decoder draws at a
   pinned spot of its 2-D latent map (the images are computed from the models by
   :func:`ui.cache.question_pictures`; one candidate is that decoder's own output there);
@@ -14,6 +15,7 @@ This module reads data only (no Streamlit, no models), so tests and services can
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -158,8 +160,17 @@ def _question(q: dict) -> Question:
         raise BankError(f"question {qid}: 'why' needs one explanation per option ({n})")
     if not isinstance(answer, int) or isinstance(answer, bool) or not 0 <= answer < n:
         raise BankError(f"question {qid}: answer must be an index from 0 to {n - 1}")
-    return Question(**common, **extra, why=tuple(_text({"w": w}, "w", qid) for w in why),
-                    answer=answer)
+    why = tuple(_text({"w": w}, "w", qid) for w in why)
+    if kind == "mc":  # the file may list the right answer first: show the choices shuffled
+        order = _order(qid, n)
+        extra["choices"] = tuple(extra["choices"][k] for k in order)
+        why, answer = tuple(why[k] for k in order), order.index(answer)
+    return Question(**common, **extra, why=why, answer=answer)
+
+
+def _order(qid: str, n: int) -> list[int]:
+    """A fixed shuffle of ``n`` choices, the same on every server (seeded by the id)."""
+    return sorted(range(n), key=lambda k: hashlib.sha256(f"{qid}:{k}".encode()).digest())
 
 
 def validate(raw: dict) -> tuple[Question, ...]:
