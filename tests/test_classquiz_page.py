@@ -39,7 +39,7 @@ def _chart_counts(at) -> list[int]:
 
 def test_answers_reach_the_chart_and_the_reveal_switches_the_class_map():
     lect, code = _lecturer()
-    assert any("Scan to join" in i.caption for img in lect.get("image") for i in img.proto.imgs)
+    assert any("Scan to join" in c.value for c in lect.caption)
     stud = _student(code)
     assert not stud.exception and stud.session_state["class.role"] == "student"
     # the lecturer sends the hole question (the plain AE's map, a gap pinned)

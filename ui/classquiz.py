@@ -48,8 +48,8 @@ def qr_png(url: str, scale: int = 8) -> bytes:
 def join_qr(code: str) -> None:
     """The class's join link as a large QR code, for the projector beside the class code."""
     url = f"{links.page_url()}?join={code}"
-    st.image(qr_png(url), width=260 if present.on() else 200,
-             caption="Scan to join")
+    st.image(qr_png(url), width=260 if present.on() else 200)
+    st.caption("Scan to join")  # not an image caption: the strip's captions are the clicks
 
 
 def demo_state(q: Question) -> tuple[dict | None, dict | None, tuple | None]:
