@@ -85,7 +85,7 @@ def lecturer_panel(code: str, token: str) -> None:
     qs = class_questions()
     live(code, token)
     with st.container(border=True):
-        c1, c2, c3 = st.columns([4, 2, 1], vertical_alignment="bottom")
+        c1, c2, c3 = st.columns([3, 3, 1], vertical_alignment="bottom")
         k = c1.selectbox("Ask the class a question", range(len(qs)), key="quiz.pick",
                          format_func=lambda i: f"{qs[i].page} · {qs[i].prompt[:80]}")
         phase = c2.segmented_control("Counts as", list(PHASE_LABELS), default="",
