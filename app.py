@@ -1,7 +1,7 @@
 """Latent Lab home page: what an autoencoder is and what each page shows."""
 import streamlit as st
 
-from ui import cache, explain, links, shell, text
+from ui import cache, checks, explain, links, shell, text
 
 shell.page_setup("Home", icon=":material/home:", sidebar=False)
 st.title("Latent Lab")
@@ -25,3 +25,4 @@ for path, (label, icon, blurb) in text.PAGES.items():
     st.caption(blurb)
 st.caption("Runs offline on scikit-learn's 8×8 handwritten digits with pretrained models. "
            "Pick a dataset and model in the sidebar of any page.")
+checks.section("Home")

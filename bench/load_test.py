@@ -25,6 +25,8 @@ Usage::
     python bench/load_test.py [--sessions 40] [--interval 3] [--duration 300]
                               [--train-epochs 300 | --no-train] [--classroom]
                               [--replicas 2 --database-url postgresql://…]
+    python bench/load_test.py --questions --sessions 300 --ramp 100 [--clickers 30]
+                              [--map-users 5]    (bench/quiz_mode.py)
 
 ``--replicas N`` (issue 18) starts deploy/stack.py's N replicas behind nginx on the given
 PostgreSQL database and sends every session through the balancer; memory and CPU are then the
@@ -384,6 +386,12 @@ def main() -> None:
                         "send every session through the balancer (issue 18)")
     p.add_argument("--database-url", default=os.environ.get("LATENTLAB_DATABASE_URL"),
                    help="postgresql://… for --replicas (default: $LATENTLAB_DATABASE_URL)")
+    p.add_argument("--questions", action="store_true",
+                   help="question mode (bench/quiz_mode.py): every session joins a class and "
+                        "answers one question within 10 s while CLICKERS of them and MAP_USERS "
+                        "more sessions use the map")
+    p.add_argument("--clickers", type=int, default=30)
+    p.add_argument("--map-users", type=int, default=5)
     p.add_argument("--nice", type=int, default=0,
                    help="run the server, its training workers and the clients at this nice "
                         "value (negative: ahead of other work on a shared machine; needs root)")
@@ -414,7 +422,12 @@ def main() -> None:
         env = {"LATENTLAB_USER_DIR": f"{tmp}/user", "LATENTLAB_CACHE_DIR": f"{tmp}/cache",
                "LATENTLAB_STATE_DIR": f"{tmp}/state"}
         with stclient.Server(args.app_dir, env, log=f"{tmp}/server.log") as server:
-            result = asyncio.run(main_async(args, server))
+            if args.questions:
+                import quiz_mode
+
+                result = asyncio.run(quiz_mode.run(args, server, env["LATENTLAB_STATE_DIR"]))
+            else:
+                result = asyncio.run(main_async(args, server))
             log = Path(f"{tmp}/server.log").read_text()
         result["server_log_tracebacks"] = log.count("Traceback")
     print(json.dumps(result, indent=1))

@@ -153,6 +153,7 @@ class Session:
         self.widgets: dict[str, object] = {}  # id -> element proto, from the last full run
         self.blobs: dict[str, tuple] = {}  # map and decoder blobs received (as a browser keeps)
         self.auto_rerun: tuple[str, float] | None = None  # (fragment_id, interval s)
+        self.auto_reruns: dict[str, float] = {}  # every run_every fragment: id -> interval s
         self._queue: asyncio.Queue[ForwardMsg] = asyncio.Queue()
         self._reader: asyncio.Task | None = None
 
@@ -218,10 +219,12 @@ class Session:
                 t_started = time.perf_counter() - t0
                 if not msg.metadata.run.fragment_ids:
                     self.auto_rerun = None  # a full run registers its run_every fragments anew
+                    self.auto_reruns = {}
             elif kind == "navigation" and msg.navigation.page_script_hash:
                 self.page_script_hash = msg.navigation.page_script_hash  # the page now shown
             elif kind == "auto_rerun":
                 self.auto_rerun = (msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
+                self.auto_reruns[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
             elif kind == "stop_auto_rerun":
                 self.auto_rerun = None
             elif kind == "script_finished" and started:
@@ -280,6 +283,12 @@ class Session:
     async def rerun_with(self, states: list, timeout: float = 180) -> Run:
         """A full rerun with these widget states (e.g. a button's ``trigger_value``)."""
         return await self._rerun(self._client_state(states), timeout)
+
+    async def fragment_run(self, fragment_id: str, states: list | None = None, auto: bool = False,
+                           timeout: float = 60) -> Run:
+        """Rerun one fragment: with widget states (a click inside it), or as its timer does."""
+        return await self._rerun(self._client_state(states or [], fragment_id, auto=auto),
+                                 timeout)
 
     async def auto_rerun_once(self, timeout: float = 60) -> Run | None:
         """Run the page's ``run_every`` fragment once, as the browser's timer does."""

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from aecore.errors import LatentLabError
-from ui import explain, mapview, shell, text
+from ui import checks, explain, mapview, shell, text
 
 sel = shell.page_setup("Latent map", icon=":material/scatter_plot:", images=False)
 st.title("Latent map")
@@ -15,3 +15,4 @@ try:
     mapview.map_and_panel(sel.info, sel.method)
 except LatentLabError as exc:
     st.error(f"This model's map cannot be shown: {exc}", icon=":material/error:")
+checks.section("Latent_map")

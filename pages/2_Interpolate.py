@@ -2,7 +2,7 @@
 import streamlit as st
 
 from aecore.errors import LatentLabError
-from ui import explain, interp, shell, text
+from ui import checks, explain, interp, shell, text
 
 sel = shell.page_setup("Interpolate", icon=":material/timeline:")
 st.title("Interpolate")
@@ -14,3 +14,4 @@ try:
     interp.interpolation_view(sel.info, sel.method)
 except LatentLabError as exc:
     st.error(f"Cannot interpolate with this model: {exc}", icon=":material/error:")
+checks.section("Interpolate")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from aecore.errors import LatentLabError
-from ui import explain, prior, shell, text
+from ui import checks, explain, prior, shell, text
 
 sel = shell.page_setup("Sample the prior", icon=":material/casino:")
 st.title("Sample the prior")
@@ -17,3 +17,4 @@ try:
     prior.manifold_view(sel.info, sel.method)
 except LatentLabError as exc:
     st.error(f"Cannot sample this model: {exc}", icon=":material/error:")
+checks.section("Sample_prior")

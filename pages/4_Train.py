@@ -1,7 +1,7 @@
 """Train: fit your own model live in a worker process and save it for every page."""
 import streamlit as st
 
-from ui import explain, shell, text, trainview
+from ui import checks, explain, shell, text, trainview
 
 shell.page_setup("Train", icon=":material/model_training:", needs_data=False, images=False)
 st.title("Train a model")
@@ -13,3 +13,4 @@ explain.formulas_and_models(
 recipe = trainview.controls()
 trainview.start_button(recipe)
 trainview.live_view()
+checks.section("Train")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from aecore.errors import LatentLabError
-from ui import cache, compare, explain, shell, state, text
+from ui import cache, checks, compare, explain, shell, state, text
 
 shell.page_setup("AE vs VAE", icon=":material/compare:")
 st.title("AE vs VAE")
@@ -32,3 +32,4 @@ try:
         compare.beta_sweep(infos, ds)
 except LatentLabError as exc:
     st.error(f"Cannot compare these models: {exc}", icon=":material/error:")
+checks.section("AE_vs_VAE")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from aecore.errors import LatentLabError
-from ui import cache, experiments, explain, shell, text
+from ui import cache, checks, experiments, explain, shell, text
 
 sel = shell.page_setup("Anomalies", icon=":material/report:")
 st.title("Anomaly detection")
@@ -19,3 +19,4 @@ try:
         experiments.held_out_view(held)
 except LatentLabError as exc:
     st.error(f"Cannot score this model: {exc}", icon=":material/error:")
+checks.section("Anomalies")

@@ -1,7 +1,7 @@
 """Denoising: noisy input -> plain AE -> denoising AE, with PSNR."""
 import streamlit as st
 
-from ui import cache, experiments, explain, shell, state, text
+from ui import cache, checks, experiments, explain, shell, state, text
 
 shell.page_setup("Denoising", icon=":material/auto_fix_high:", needs_data=False)
 st.title("Denoising")
@@ -17,3 +17,4 @@ if plain is None or dae is None:
 if st.session_state.get(state.DATASET, "digits") != "digits":
     st.info(text.DENOISE_DIGITS_ONLY, icon=":material/info:")
 experiments.denoise_view(plain, dae)
+checks.section("Denoising")

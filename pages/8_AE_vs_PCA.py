@@ -1,7 +1,7 @@
 """AE vs PCA: two numbers per image, linear vs nonlinear."""
 import streamlit as st
 
-from ui import cache, experiments, explain, shell, state, text
+from ui import cache, checks, experiments, explain, shell, state, text
 
 sel = shell.page_setup("AE vs PCA", icon=":material/stacked_line_chart:")
 st.title("Autoencoder vs PCA")
@@ -15,3 +15,4 @@ if info is None or info.model_config.latent_dim != 2:
 explain.formulas_and_models([text.FORMULA_PCA, text.FORMULA_AE], [info])
 if info is not None:
     experiments.pca_view(info)
+checks.section("AE_vs_PCA")

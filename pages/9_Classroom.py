@@ -3,7 +3,7 @@ live on the lecturer's map."""
 import streamlit as st
 
 from aecore.errors import LatentLabError
-from ui import classroom, shell, text
+from ui import classquiz, classroom, shell, text
 from ui.plaintext import escape_md
 
 role = st.session_state.get(classroom.ROLE)
@@ -27,6 +27,8 @@ try:
         classroom.join_form(sel.info, sel.method)
     elif role == "lecturer":
         classroom.lecturer_controls(sel.info, sel.method)
+        classquiz.lecturer_panel(st.session_state[classroom.CODE],
+                                 st.session_state[classroom.TOKEN])
         if sel.info is not None:
             classroom.lecturer_view(sel.info, sel.method)
     else:

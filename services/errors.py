@@ -8,7 +8,7 @@ from __future__ import annotations
 from aecore.errors import LatentLabError
 
 __all__ = ["ClassroomError", "ClassNotFound", "ClassExpired", "NotLecturer", "RateLimited",
-           "ClassFull", "BadClick"]
+           "ClassFull", "BadClick", "AnswersClosed"]
 
 
 class ClassroomError(LatentLabError, ValueError):
@@ -48,3 +48,7 @@ class ClassFull(ClassroomError):
 
 class BadClick(ClassroomError):
     """Malformed input: a class code, student id, name, click or settings dict."""
+
+
+class AnswersClosed(ClassroomError):
+    """A class question was revealed (or replaced by the next one): its answers are final."""

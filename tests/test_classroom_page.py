@@ -41,7 +41,8 @@ def _class_traces(at) -> dict:
 
 
 def _captions(at) -> list[str]:
-    return [i.caption for img in at.get("image") for i in img.proto.imgs]
+    """Captions of the page's images (the lecturer's join QR code has none)."""
+    return [i.caption for img in at.get("image") for i in img.proto.imgs if i.caption]
 
 
 def test_lecturer_sees_every_simulated_students_click_on_the_map_and_in_the_strip():

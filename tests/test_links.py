@@ -114,7 +114,7 @@ def test_presenter_mode_enlarges_recolours_and_hides_advanced_controls():
 def test_hidden_controls_come_from_the_link_and_can_be_shown_again():
     at = _open("map", {"hide": "dataset,model,formulas", "model": "digits_ae_z2"})
     assert not at.exception
-    assert {s.label for s in at.selectbox} == {"Projection"}
+    assert {s.label for s in at.sidebar.selectbox} == {"Projection"}
     assert any("digits_ae_z2" in c.value for c in at.sidebar.caption)
     assert not [e for e in at.expander if "formulas" in e.label]
     at.button(key="side.show_all").click().run()

@@ -26,6 +26,7 @@ from aecore.errors import DataError
 from aecore.models.base import Autoencoder
 from aecore.noise import add_noise
 from services import classroom, paths
+from services.classquiz import QuizStore
 from services.jobs import Registry
 
 # One torch thread for inference in the server. With 2, each layer of a click's forward pass
@@ -430,3 +431,40 @@ def collapse(path: str, checkpoint_id: str):
     test = model_splits(info)[1]
     model = load_model(path, checkpoint_id)
     return collapse_report(model, test), evaluate(model, test)["recon"]
+# -- question bank (issue 15) ------------------------------------------------------------------
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def question_pictures(qid: str) -> list[np.ndarray]:
+    """The candidate images of a predict-the-picture question (:mod:`ui.questionbank`), in the
+    question's order, each (C, H, W) float32 in [0, 1]: a ``"decode"`` candidate is its model's
+    decoder at the code under its map spot (``Atlas.code_at`` on the identity map, the code the
+    Latent map page decodes there); a ``"nearest"`` one is the training image whose code is
+    nearest that code.
+
+    Raises
+    ------
+    KeyError
+        The question or one of its models is not on this server.
+    """
+    from . import questionbank
+
+    out = []
+    for c in questionbank.by_id(qid).candidates:
+        info = model_named(c.model)
+        if info is None:
+            raise KeyError(f"model {c.model} is not on this server")
+        a = atlas(info, "identity")
+        z, _ = a.code_at(*c.at)
+        if c.source == "decode":
+            out.append(decode_one(load_model(str(info.path), info.id), np.asarray(z, np.float32)))
+        else:
+            out.append(model_splits(info)[0].x[a.nearest_train(z)[0]].numpy())
+    return out
+
+
+@st.cache_resource(show_spinner=False)
+def quiz_store() -> QuizStore:
+    """The server's one store of class questions (:mod:`services.classquiz`), on the class
+    database; one object, so its in-memory per-student answer pacing is shared by every
+    session of this server."""
+    return QuizStore(class_store())

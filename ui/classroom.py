@@ -143,7 +143,10 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
         st.error(f"This class has ended: {exc}", icon=":material/error:")
         st.button("Start again", on_click=leave)
         st.stop()
-    c1, c2 = st.columns([1, 1])
+    c1, cq, c2 = st.columns([5, 3, 5])
+    with cq:  # the join link as a QR code beside the code (issue 15)
+        from .classquiz import join_qr
+        join_qr(code)
     with c1:  # as large as fits the column, on one line (also at presenter-mode type sizes)
         st.markdown(f"<div class='class-code' style='font-size:min(5.5rem, 7vw);"
                     f"font-weight:800;letter-spacing:0.4rem;line-height:1.1;"
@@ -378,6 +381,8 @@ def student_page() -> None:
     links.sync_url("Classroom")
     # a model name is letters, digits and _ . - (checkpoints.validate_name): nothing to escape
     st.markdown(text.CLASS_STUDENT.format(code=st.session_state[CODE], model=info.name))
+    from .classquiz import student_panel  # the class's question, above the map (issue 15)
+    student_panel()
     student_view(info, cls["projection"])
     follow(info, cls["projection"])
     st.button("Leave the class", on_click=leave, icon=":material/logout:")

@@ -261,4 +261,26 @@ def accuracy_curves(ticks: list[str], mean: dict[str, np.ndarray], low: dict[str
                       xaxis=dict(title="labelled training images per class", type="category"),
                       yaxis=dict(title="test accuracy", tickformat=".0%"),
                       legend=dict(orientation="h", y=-0.25))
+def answers_figure(labels: list[str], counts: list[int], correct: int = -1) -> go.Figure:
+    """Horizontal bars of a class question's answers (counts only, never names).
+
+    Parameters
+    ----------
+    labels : list of str
+        One short label per option (``"A"``, ``"B"``...), top to bottom.
+    counts : list of int
+        Students who chose each option.
+    correct : int
+        Index of the right option, drawn green once revealed; -1 (before the reveal): every
+        bar the same grey-blue, so the chart gives nothing away.
+    """
+    colors = ["#2e7d32" if k == correct else ("#9e9e9e" if correct >= 0 else "#4a6fa5")
+              for k in range(len(labels))]
+    fig = go.Figure(go.Bar(x=counts, y=labels, orientation="h", marker_color=colors,
+                           text=[str(c) for c in counts], textposition="outside",
+                           hovertemplate="%{y}: %{x}<extra></extra>"))
+    fig.update_layout(height=60 + 48 * len(labels), margin=dict(l=10, r=30, t=10, b=30),
+                      xaxis=dict(title="students", rangemode="tozero", dtick=max(1, max(counts,
+                                 default=0) // 5 or 1)),
+                      yaxis=dict(autorange="reversed", type="category"), showlegend=False)
     return fig

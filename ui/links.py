@@ -198,6 +198,15 @@ def apply(page: str) -> list[str]:
     q = _query()
     if not q or q == st.session_state.get(APPLIED):
         return []
+    problems = apply_params(page, q)
+    st.session_state[APPLIED] = q
+    return problems
+
+
+def apply_params(page: str, q: dict[str, str]) -> list[str]:
+    """Copy lesson-link parameters ``q`` of ``page`` into session state (what :func:`apply`
+    does with the address; a question's "Show me" uses it too). Returns one message per
+    skipped parameter."""
     problems = []
     known = {p.name for p in params_for(page)}
     for p in params_for(page):
@@ -214,7 +223,6 @@ def apply(page: str) -> list[str]:
                     st.session_state[RESOLVE_PROJ] = True
     for name in set(q) - known - set(FOREIGN):
         problems.append(f"{escape_md(name, 40)} is not a setting of this page; ignored.")
-    st.session_state[APPLIED] = q
     return problems
 
 

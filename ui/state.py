@@ -155,6 +155,13 @@ CLASS_SEEN = Key("class.seen")  # lecturer: the clicks on the current map (list 
 CLASS_LAST = Key("class.last_id")  # lecturer: id of the last click fetched
 CLASS_NEW_MAP = Key("class.new_map")  # lecturer switched model: earlier clicks are another map
 
+# -- Check your understanding, class questions (issue 15) ---------------------------------------
+CHECKS_PROGRESS = Key("checks.progress")  # {question id: {"choice": i, "correct": bool}} or
+#                                            {"grade": "knew" | "again"} for a flashcard
+CHECKS_AT = Key("checks.at")  # {page tag: index of the question shown in its section}
+QUIZ_APPLIED = Key("quiz.applied")  # student: id of the last revealed class question applied
+QUIZ_SET = Key("quiz.set")  # lecturer: the question ids of the pre/post check
+
 DEFAULTS: dict[str, object] = {k: k.default for k in (DATASET, MODEL, PROJECTION, MAP_PICK,
                                                       PRESENTER, HIDE)}
 
