@@ -1,8 +1,8 @@
 """Questions to a whole class: the lecturer sends one, students answer, the lecturer reveals.
 
 Stored in the class database beside the classes, students and clicks of
-:class:`services.classroom.ClassStore` (same SQLite file, WAL mode, one connection per call,
-``BEGIN IMMEDIATE`` for every write), so a server restart loses no answer and every Streamlit
+:class:`services.classroom.ClassStore` (SQLite or PostgreSQL, one transaction per call, writes
+serialised), so a server restart loses no answer and every Streamlit
 thread and process sees the same counts. Two tables:
 
 * ``quiz_rounds``: one row per question sent (a *round*): the bank's question id, how many
@@ -38,28 +38,6 @@ __all__ = ["QuizLimits", "Round", "Tally", "PrePost", "QuizStore", "PHASES"]
 PHASES = ("", "pre", "post")  # a plain question, or one of a pre/post check
 _QID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS quiz_rounds (
-    id        INTEGER PRIMARY KEY AUTOINCREMENT,
-    code      TEXT NOT NULL,
-    qid       TEXT NOT NULL,       -- the question bank's id
-    n_options INTEGER NOT NULL,
-    correct   INTEGER NOT NULL,    -- index of the right option
-    phase     TEXT NOT NULL,       -- '' | 'pre' | 'post'
-    asked     REAL NOT NULL,       -- epoch seconds
-    revealed  REAL,                -- epoch seconds, NULL while answers are open
-    demo      TEXT                 -- JSON pick the class's map switched to at the reveal
-);
-CREATE INDEX IF NOT EXISTS quiz_rounds_by_code ON quiz_rounds (code, id);
-CREATE TABLE IF NOT EXISTS quiz_answers (
-    round   INTEGER NOT NULL,
-    student TEXT NOT NULL,
-    choice  INTEGER NOT NULL,
-    t       REAL NOT NULL,
-    changes INTEGER NOT NULL DEFAULT 0,   -- how often the student changed their answer
-    PRIMARY KEY (round, student)
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -147,10 +125,8 @@ class QuizStore:
         self.limits = limits
         self._mem = threading.Lock()
         self._last: dict[tuple[str, str], float] = {}  # (code, student) -> last answer time
-        with classes._tx(write=True) as conn:
-            for stmt in _SCHEMA.split(";"):
-                if stmt.strip():
-                    conn.execute(stmt)
+        # the tables quiz_rounds and quiz_answers are step 3 of classroom.MIGRATIONS, created
+        # (or upgraded to) when the ClassStore opened the database
 
     # -- lecturer ---------------------------------------------------------------------------
 
@@ -190,9 +166,9 @@ class QuizStore:
                              (code,)).fetchone()[0]
             if n >= self.limits.max_rounds:
                 raise ClassFull(f"class {code} has sent {self.limits.max_rounds} questions")
-            rid = conn.execute("INSERT INTO quiz_rounds (code, qid, n_options, correct, phase, "
-                               "asked) VALUES (?, ?, ?, ?, ?, ?)",
-                               (code, qid, n_options, correct, phase, now)).lastrowid
+            rid = int(conn.execute("INSERT INTO quiz_rounds (code, qid, n_options, correct, "
+                                   "phase, asked) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                                   (code, qid, n_options, correct, phase, now)).fetchone()[0])
         return Round(rid, code, qid, n_options, phase, now, False, -1, None)
 
     def reveal(self, code: str, token: str, round_id: int, settings: dict | None = None,
@@ -243,7 +219,8 @@ class QuizStore:
             c._check_token(c._class_row(conn, code, c._clock(), allow_expired=True), token)
             rows = conn.execute(
                 "SELECT r.qid, r.phase, r.id, COUNT(a.student), "
-                "COALESCE(SUM(a.choice = r.correct), 0) FROM quiz_rounds r "
+                "COALESCE(SUM(CASE WHEN a.choice = r.correct THEN 1 ELSE 0 END), 0) "
+                "FROM quiz_rounds r "
                 "LEFT JOIN quiz_answers a ON a.round = r.id "
                 "WHERE r.code = ? AND r.phase IN ('pre', 'post') GROUP BY r.id ORDER BY r.id",
                 (code,)).fetchall()
@@ -353,7 +330,8 @@ class QuizStore:
                                   retry_after_s=60.0)
             conn.execute("INSERT INTO quiz_answers (round, student, choice, t) VALUES "
                          "(?, ?, ?, ?) ON CONFLICT (round, student) DO UPDATE SET "
-                         "choice = excluded.choice, t = excluded.t, changes = changes + 1",
+                         "choice = excluded.choice, t = excluded.t, "
+                         "changes = quiz_answers.changes + 1",
                          (r[0], student, choice, now))
         self.classes._remember(self._last, (code, student), now)
 

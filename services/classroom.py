@@ -101,6 +101,29 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE TABLE IF NOT EXISTS locks (code TEXT PRIMARY KEY)  -- joining closed",
     ],
+    [  # 3: class questions (services/classquiz.py): one row per question sent, one answer
+       # per (round, student), replaced until the reveal
+        """CREATE TABLE IF NOT EXISTS quiz_rounds (
+            id        {id_pk},
+            code      TEXT NOT NULL,
+            qid       TEXT NOT NULL,       -- the question bank's id
+            n_options INTEGER NOT NULL,
+            correct   INTEGER NOT NULL,    -- index of the right option
+            phase     TEXT NOT NULL,       -- '' | 'pre' | 'post'
+            asked     {real} NOT NULL,     -- epoch seconds
+            revealed  {real},              -- epoch seconds, NULL while answers are open
+            demo      TEXT                 -- JSON pick the class's map switched to
+        )""",
+        "CREATE INDEX IF NOT EXISTS quiz_rounds_by_code ON quiz_rounds (code, id)",
+        """CREATE TABLE IF NOT EXISTS quiz_answers (
+            round   INTEGER NOT NULL,
+            student TEXT NOT NULL,
+            choice  INTEGER NOT NULL,
+            t       {real} NOT NULL,
+            changes INTEGER NOT NULL DEFAULT 0,  -- times the student changed the answer
+            PRIMARY KEY (round, student)
+        )""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from tests import pgtest
+
 from services.classquiz import QuizLimits, QuizStore
 from services.classroom import ClassStore, Limits
 from services.errors import (AnswersClosed, BadClick, ClassNotFound, NotLecturer,
@@ -14,6 +16,17 @@ from services.errors import (AnswersClosed, BadClick, ClassNotFound, NotLecturer
 MAP = {"dataset": "digits", "model_id": "a", "projection": "identity",
        "extent": [-3.0, 3.0, -3.0, 3.0], "n_points": 360}
 ROOMY = Limits(join_burst=1000, join_per_s=100, max_students=400)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """The class database on both backends (issue 18): a SQLite file, or a scratch schema on
+    the PostgreSQL test server (tests/pgtest.py)."""
+    if request.param == "sqlite":
+        yield tmp_path / "c.sqlite3"
+    else:
+        with pgtest.scratch_url() as url:
+            yield url
 
 
 class Clock:
@@ -26,17 +39,17 @@ class Clock:
         return self.t
 
 
-def _class(tmp_path, n_students=3, clock=None):
-    store = ClassStore(tmp_path / "c.sqlite3", limits=ROOMY, clock=clock or time.time)
+def _class(db, n_students=3, clock=None):
+    store = ClassStore(db, limits=ROOMY, clock=clock or time.time)
     code, token = store.open_class(MAP)
     for k in range(n_students):
         store.join(code, f"s{k}", f"Name{k}")
     return store, code, token
 
 
-def test_one_answer_per_student_changeable_until_the_reveal(tmp_path):
+def test_one_answer_per_student_changeable_until_the_reveal(db):
     clock = Clock()
-    store, code, token = _class(tmp_path, clock=clock)
+    store, code, token = _class(db, clock=clock)
     quiz = QuizStore(store)
     r = quiz.ask(code, token, "hole-picture", n_options=4, correct=2)
     assert quiz.current(code).correct == -1  # the answer is not handed out before the reveal
@@ -52,13 +65,13 @@ def test_one_answer_per_student_changeable_until_the_reveal(tmp_path):
     with pytest.raises(AnswersClosed):
         quiz.answer(code, "s2", r.id, 0)
     # a restart (a new store on the same file) loses nothing
-    again = QuizStore(ClassStore(tmp_path / "c.sqlite3", clock=clock))
+    again = QuizStore(ClassStore(db, clock=clock))
     assert again.tally(code, r.id).counts == [0, 0, 2, 0] and again.current(code).revealed
 
 
-def test_bad_answers_are_refused(tmp_path):
+def test_bad_answers_are_refused(db):
     clock = Clock()
-    store, code, token = _class(tmp_path, clock=clock)
+    store, code, token = _class(db, clock=clock)
     quiz = QuizStore(store, QuizLimits(max_changes=2))
     r = quiz.ask(code, token, "dae-target", n_options=4, correct=0)
     with pytest.raises(BadClick):
@@ -91,8 +104,8 @@ def test_bad_answers_are_refused(tmp_path):
     assert quiz.tally(code, r2.id).answered == 0
 
 
-def test_reveal_switches_the_class_map_in_the_same_step(tmp_path):
-    store, code, token = _class(tmp_path)
+def test_reveal_switches_the_class_map_in_the_same_step(db):
+    store, code, token = _class(db)
     quiz = QuizStore(store)
     store.add_click(code, "s0", {"kind": "grid", "x": 0.5, "y": 0.5})
     r = quiz.ask(code, token, "hole-picture", n_options=4, correct=2)
@@ -105,9 +118,9 @@ def test_reveal_switches_the_class_map_in_the_same_step(tmp_path):
     assert cur.revealed and cur.demo == pick and cur.correct == 2
 
 
-def test_pre_post_percentages(tmp_path):
+def test_pre_post_percentages(db):
     clock = Clock()
-    store, code, token = _class(tmp_path, n_students=4, clock=clock)
+    store, code, token = _class(db, n_students=4, clock=clock)
     quiz = QuizStore(store)
     for phase, right in (("pre", 1), ("post", 3)):
         for qid in ("dae-target", "kl-zero"):
@@ -138,9 +151,9 @@ def _answer_many(path, code, round_id, students, barrier, out):
     out.put(errors)
 
 
-def test_300_students_answer_at_once_from_several_processes(tmp_path):
-    path = tmp_path / "c.sqlite3"
-    store, code, token = _class(tmp_path, n_students=300)
+def test_300_students_answer_at_once_from_several_processes(db):
+    path = db
+    store, code, token = _class(db, n_students=300)
     r = QuizStore(store).ask(code, token, "hole-picture", n_options=4, correct=2)
     ctx = mp.get_context("fork")
     n_proc = 6
