@@ -79,7 +79,7 @@ def grad_figure(infos: dict[str, CheckpointInfo]) -> go.Figure:
             fig.add_trace(go.Scatter(x=labels, y=g[ep], mode="lines+markers",
                                      name=f"{name}, epoch {ep + 1}",
                                      line=dict(color=COLORS[name], dash=dash, width=3)))
-    fig.update_yaxes(type="log", title="‖∂L/∂W‖ (mean over the epoch's steps)",
+    fig.update_yaxes(type="log", title="‖∂L/∂W‖ (epoch mean)",
                      exponentformat="power")
     fig.update_xaxes(title="layer (input → output)")
     fig.update_layout(height=400, margin=dict(l=10, r=10, t=10, b=10),
