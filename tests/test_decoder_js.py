@@ -71,7 +71,7 @@ def test_numpy_reference_matches_torch_for_every_activation_and_norm(variant):
     ops = {op["op"] for op in prog.ops}
     assert "batchnorm" not in ops  # folded into the layer before it
     assert (variant[1] in ops) or variant[1] == "sigmoid"
-    assert np.abs(run_program(prog, z) - ref).max() <= 1e-5  # measured <= 6e-7
+    assert np.abs(run_program(prog, z) - ref).max() <= 1e-5  # measured <= 1.3e-7
 
 
 def test_blob_roundtrip():

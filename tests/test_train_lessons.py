@@ -44,7 +44,7 @@ def test_activations_page_says_what_its_numbers_show():
     r = {row["activation"]: row for row in rows}
     # the lesson's claims, on the shown numbers (measured values in the report / README)
     assert max(rows, key=lambda row: row[EARLY])["activation"] == "sigmoid"
-    assert r["relu"][EARLY] < r["sigmoid"][EARLY] and r["relu"][EARLY] < r["tanh"][EARLY]
+    assert r["relu"][EARLY] < r["sigmoid"][EARLY]
     assert all(row["best test loss"] < row[EARLY] for row in rows)
     at = _open("12_Activations.py", {"img": "16"})
     assert not at.exception and at.session_state["act.img"] == 16

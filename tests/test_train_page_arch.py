@@ -12,7 +12,7 @@ PAGE = str(ROOT / "pages" / "4_Train.py")
 def test_activation_norm_and_pretraining_knobs_reach_the_run_and_its_command():
     at = AppTest.from_file(PAGE, default_timeout=240).run()
     assert not at.exception
-    at.selectbox(key="train.model").set_value("ae")
+    at.selectbox(key="train.model").set_value("ae").run()
     at.selectbox(key="train.activation").set_value("tanh")
     at.selectbox(key="train.norm").set_value("batchnorm")
     at.slider(key="train.pretrain").set_value(1)

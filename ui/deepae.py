@@ -36,8 +36,8 @@ def summary(infos: dict[str, CheckpointInfo]) -> list[dict]:
     for name, info in infos.items():
         g = info.meta["grad_norms"][0]
         h = info.meta["history"]["test_total"]
-        rows.append({"model": name, "first layer |grad| (epoch 1)": g[0],
-                     "output layer |grad| (epoch 1)": g[-1],
+        rows.append({"model": name, "first layer |grad| (epoch 1)": float(f"{g[0]:.2g}"),
+                     "output layer |grad| (epoch 1)": float(f"{g[-1]:.2g}"),
                      "output / first": round(g[-1] / g[0], 1),
                      "test loss, epoch 1": round(h[0], 2), "best test loss": round(min(h), 2),
                      "end-to-end epochs": len(h),
@@ -79,7 +79,7 @@ def grad_figure(infos: dict[str, CheckpointInfo]) -> go.Figure:
             fig.add_trace(go.Scatter(x=labels, y=g[ep], mode="lines+markers",
                                      name=f"{name}, epoch {ep + 1}",
                                      line=dict(color=COLORS[name], dash=dash, width=3)))
-    fig.update_yaxes(type="log", title="‖∂L/∂W‖ (mean over the epoch's steps)",
+    fig.update_yaxes(type="log", title="‖∂L/∂W‖ (epoch mean)",
                      exponentformat="power")
     fig.update_xaxes(title="layer (input → output)")
     fig.update_layout(height=400, margin=dict(l=10, r=10, t=10, b=10),
@@ -124,7 +124,9 @@ def view() -> None:
     st.subheader("The vanishing gradient, layer by layer")
     present.chart(grad_figure(infos), key="deep.grads")
     st.markdown(facts(rows))
-    present.table(rows, hide_index=True)
+    sci = st.column_config.NumberColumn(format="%.1e")
+    present.table(rows, hide_index=True, column_config={
+        "first layer |grad| (epoch 1)": sci, "output layer |grad| (epoch 1)": sci})
     st.subheader("Loss curves")
     present.chart(loss_figure(infos), key="deep.loss")
     st.subheader("Reconstructions")

@@ -311,7 +311,7 @@ LESSONS: tuple[Lesson, ...] = (
            # with a classifier trained on the training split)
            {state.INTERP_A: 322, state.INTERP_B: 227, state.INTERP_METHOD: "slerp",
             state.INTERP_STEPS: 16}),
-    Lesson("Sigmoid learns slowly, ReLU fast", "pages/12_Activations.py", {"img": "16"},
+    Lesson("Sigmoid hidden layers learn slowly", "pages/12_Activations.py", {"img": "16"},
            "One digits AE, five activations: the test-loss curves, how smooth each one's "
            "reconstructions are, and the same test images reconstructed by all five.",
            {state.ACT_IMG: 16}),

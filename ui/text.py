@@ -415,9 +415,10 @@ Every hidden layer computes **h = φ(W h₋ + b)**; the **activation** φ is wha
 autoencoder nonlinear. Backpropagation multiplies the error by **φ′(a)** at every layer, so the
 activation decides how well the gradient travels. The **sigmoid** saturates: φ′ is at most 1/4
 and almost 0 for large |a|, and its outputs are all positive, so sigmoid layers learn slowly.
-**tanh** is zero-centred with φ′ ≤ 1, but saturates too. **ReLU** passes the gradient unchanged
-wherever a unit is active (φ′ = 1), so it learns fast; **leaky ReLU** keeps a small slope below
-0 so no unit dies; **GELU** is a smooth ReLU. The activation also shapes the function the
+**tanh** is zero-centred with φ′(0) = 1, but saturates too. **ReLU** passes the gradient
+unchanged wherever a unit is active (φ′ = 1) and never saturates above 0, which is why deep
+networks use it (see the Deep AE page); **leaky ReLU** keeps a small slope below 0 so no unit
+dies; **GELU** is a smooth ReLU. The activation also shapes the function the
 decoder can draw: a ReLU network is piecewise linear in its input, smooth activations give
 smooth maps. Below, the same digits AE (64 → 256 → 128 → z of 8 and back, same seed, 40
 epochs) with each activation. **Normalisation** (BatchNorm, LayerNorm) rescales each layer's
