@@ -1,7 +1,7 @@
 """Bottleneck size: a sweep over z, the copy test, and the fixes of an overcomplete AE."""
 import streamlit as st
 
-from ui import bottleneck, cache, explain, shell, text
+from ui import bottleneck, cache, checks, explain, shell, text
 
 sel = shell.page_setup("Bottleneck size", icon=":material/compress:", needs_data=False,
                        default_model="digits_ae_z16")
@@ -14,3 +14,4 @@ explain.formulas_and_models(
     label="The formulas and the smallest and largest models")
 bottleneck.sweep_view()
 bottleneck.mine_view(sel.info)
+checks.section("Bottleneck")

@@ -1,7 +1,7 @@
 """Posterior collapse: KL per latent dimension and active units of a VAE."""
 import streamlit as st
 
-from ui import cache, collapseview, explain, shell, text
+from ui import cache, checks, collapseview, explain, shell, text
 
 sel = shell.page_setup("Posterior collapse", icon=":material/bar_chart:",
                        default_model="digits_vae_z16_b4")
@@ -12,3 +12,4 @@ explain.formulas_and_models(
     [cache.model_named(collapseview.LESSON["plain"])])
 collapseview.lesson_view()
 collapseview.mine_view(sel.info)
+checks.section("Posterior_collapse")

@@ -1,7 +1,7 @@
 """Deep AE: vanishing gradients, layer-wise pretraining and ReLU + BatchNorm."""
 import streamlit as st
 
-from ui import deepae, explain, shell, text
+from ui import checks, deepae, explain, shell, text
 
 shell.page_setup("Deep AE", icon=":material/layers:", needs_data=False)
 st.title("Deep autoencoders and layer-wise pretraining")
@@ -10,3 +10,4 @@ explain.formulas_and_models([text.FORMULA_BACKPROP, text.FORMULA_PRETRAIN, text.
                             list(deepae.shipped().values())[:1],
                             label="The formulas and the model")
 deepae.view()
+checks.section("Deep_AE")

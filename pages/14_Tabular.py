@@ -2,7 +2,7 @@
 import streamlit as st
 
 from aecore.errors import LatentLabError
-from ui import cache, explain, shell, tabularview, text
+from ui import cache, checks, explain, shell, tabularview, text
 
 sel = shell.page_setup("Tabular", icon=":material/table_chart:", sidebar=False)
 st.title("Autoencoders on tabular data")
@@ -17,3 +17,4 @@ try:
     tabularview.lesson_view(info)
 except LatentLabError as exc:
     st.error(f"Cannot score this model: {exc}", icon=":material/error:")
+checks.section("Tabular")

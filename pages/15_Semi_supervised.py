@@ -2,7 +2,7 @@
 import streamlit as st
 
 from aecore.errors import LatentLabError
-from ui import explain, semisupview, shell, text
+from ui import checks, explain, semisupview, shell, text
 
 sel = shell.page_setup("Semi-supervised", icon=":material/label:",
                        default_model="digits_vae_z16")
@@ -15,3 +15,4 @@ try:
     semisupview.view(sel.info, sel.method)
 except LatentLabError as exc:
     st.error(f"Cannot measure this model: {exc}", icon=":material/error:")
+checks.section("Semi_supervised")
