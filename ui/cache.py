@@ -462,6 +462,30 @@ def question_pictures(qid: str) -> list[np.ndarray]:
     return out
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def question_pngs(qid: str) -> list[bytes]:
+    """:func:`question_pictures` enlarged and encoded once as PNG bytes (a class of 300 polls
+    the question every 2 s; encoding four images per poll was most of a poll's cost)."""
+    from . import images
+
+    return [images.png(images.enlarge(p)) for p in question_pictures(qid)]
+
+
+@st.cache_data(ttl=1.0, max_entries=1024, show_spinner=False)
+def current_round(code: str):
+    """The class's latest question round (:meth:`services.classquiz.QuizStore.current`),
+    read at most once a second per class by the whole server: every student's 2-s poll of a
+    300-student class would otherwise be its own database transaction. A reveal reaches the
+    students within this second plus their poll.
+
+    Raises
+    ------
+    ClassroomError
+        As :meth:`QuizStore.current` (not cached).
+    """
+    return quiz_store().current(code)
+
+
 @st.cache_resource(show_spinner=False)
 def quiz_store() -> QuizStore:
     """The server's one store of class questions (:mod:`services.classquiz`), on the class

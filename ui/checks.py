@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import cache, images, links, present, state, text
+from . import cache, links, present, state, text
 from .plaintext import escape_md
 from .questionbank import Question, for_page
 
@@ -87,12 +87,12 @@ def pictures(q: Question, width: int) -> None:
     """A picture question's candidates in one row of ``width``-px images captioned A, B, C, D
     (the row wraps on a narrow screen)."""
     try:
-        pics = cache.question_pictures(q.id)
+        pics = cache.question_pngs(q.id)
     except KeyError as exc:
         st.info(f"This question needs a model this server does not have ({escape_md(exc)}).",
                 icon=":material/info:")
         return
-    st.image([images.enlarge(p) for p in pics], caption=q.option_labels(), width=width)
+    st.image(pics, caption=q.option_labels(), width=width)
 
 
 def _choice(q: Question, here: str) -> None:

@@ -216,7 +216,7 @@ def student_panel() -> None:
     code, me = st.session_state[classroom.CODE], st.session_state[classroom.STUDENT]
     quiz = cache.quiz_store()
     try:
-        r = quiz.current(code)
+        r = cache.current_round(code)
     except ClassroomError:
         return
     if r is None:
@@ -231,7 +231,10 @@ def student_panel() -> None:
     with st.container(border=True):
         st.caption(f"{PHASE_LABELS[r.phase]} from the lecturer")
         show_prompt(q)
-        mine = quiz.my_answer(code, me, r.id)
+        answers = st.session_state.setdefault(state.QUIZ_MINE, {})  # round id -> my choice
+        if r.id not in answers:  # once per round (a reload re-reads it): not every poll
+            answers[r.id] = quiz.my_answer(code, me, r.id)
+        mine = answers[r.id]
         if r.revealed:
             _student_result(q, r.correct, mine)
             return
@@ -244,7 +247,7 @@ def student_panel() -> None:
                      disabled=pick is None or pick == mine, width="stretch"):
             try:
                 quiz.answer(code, me, r.id, int(pick))
-                mine = int(pick)
+                mine = answers[r.id] = int(pick)
             except RateLimited as exc:
                 st.warning(f"Wait {exc.retry_after_s:.1f} s, then send again.",
                            icon=":material/timer:")

@@ -261,6 +261,9 @@ def accuracy_curves(ticks: list[str], mean: dict[str, np.ndarray], low: dict[str
                       xaxis=dict(title="labelled training images per class", type="category"),
                       yaxis=dict(title="test accuracy", tickformat=".0%"),
                       legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
 def answers_figure(labels: list[str], counts: list[int], correct: int = -1) -> go.Figure:
     """Horizontal bars of a class question's answers (counts only, never names).
 

@@ -1,10 +1,12 @@
 """Image helpers: arrays in [0, 1] to crisp enlarged uint8 images (no Streamlit here)."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 from PIL import Image
 
-__all__ = ["enlarge", "error_map", "tile", "to_gif"]
+__all__ = ["enlarge", "error_map", "tile", "to_gif", "png"]
 
 
 def enlarge(img, size: int = 168) -> np.ndarray:
@@ -53,4 +55,16 @@ def to_gif(frames, size: int = 168, ms: int = 80) -> bytes:
     imgs = imgs + imgs[-2:0:-1]
     buf = io.BytesIO()
     imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], duration=ms, loop=0)
+    return buf.getvalue()
+
+
+def png(img: np.ndarray) -> bytes:
+    """PNG bytes of an image from :func:`enlarge` ((H, W) or (H, W, 3) uint8 or float in
+    [0, 1]), so a page that redraws the same picture every poll sends cached bytes instead of
+    encoding it again."""
+    a = np.asarray(img)
+    if a.dtype != np.uint8:
+        a = (np.clip(a, 0, 1) * 255).round().astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="PNG")
     return buf.getvalue()

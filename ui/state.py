@@ -159,6 +159,7 @@ CLASS_NEW_MAP = Key("class.new_map")  # lecturer switched model: earlier clicks 
 CHECKS_PROGRESS = Key("checks.progress")  # {question id: {"choice": i, "correct": bool}} or
 #                                            {"grade": "knew" | "again"} for a flashcard
 CHECKS_AT = Key("checks.at")  # {page tag: index of the question shown in its section}
+QUIZ_MINE = Key("quiz.mine")  # student: {round id: my stored choice}, read once per round
 QUIZ_APPLIED = Key("quiz.applied")  # student: id of the last revealed class question applied
 QUIZ_SET = Key("quiz.set")  # lecturer: the question ids of the pre/post check
 
