@@ -142,7 +142,7 @@ class Param:
 
 
 _SIDEBAR_PAGES = ("Latent map", "Interpolate", "Sample the prior", "Anomalies", "AE vs PCA",
-                  "AE vs VAE", "Denoising", "Train", "Classroom")
+                  "AE vs VAE", "Denoising", "Train", "Classroom", "IWAE bound")
 PARAMS: tuple[Param, ...] = (
     Param(state.PRESENTER, _bool, lambda v: "1" if v else "0", skip=False),
     Param(state.HIDE, _hide, ",".join, skip=()),
@@ -296,4 +296,9 @@ LESSONS: tuple[Lesson, ...] = (
            # with a classifier trained on the training split)
            {state.INTERP_A: 322, state.INTERP_B: 227, state.INTERP_METHOD: "slerp",
             state.INTERP_STEPS: 16}),
+    Lesson("The ELBO is loose: the IWAE bound", "pages/16_IWAE_bound.py",
+           {"dataset": "digits", "model": "digits_vae_z16"},
+           "More samples per image tighten the ELBO towards log p(x); the rise is the KL "
+           "between the encoder's Gaussian and the true posterior.",
+           {state.MODEL_NAME: "digits_vae_z16"}),
 )
