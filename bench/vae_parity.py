@@ -21,6 +21,7 @@ Factors (each variant changes one thing from the reference, or from ``fit``):
 - ``model``: the reference's own module or ``aecore.models.VAE`` (one 400->40 head, clamped
   logvar, BCE from logits).
 - ``order``: DataLoader shuffling (global generator) or ``fit``'s ``randperm`` (own generator).
+- ``bare-fit-rng``: the bare algorithm with ``fit``'s random draws (see :func:`bare_fit_rng`).
 
 Usage::
 
@@ -138,6 +139,33 @@ def fit_run(splits: Splits, seed: int, *, eps=None, **cfg) -> list[tuple[float, 
     return [(lg.train_total, lg.test_total) for lg in logs]
 
 
+def bare_fit_rng(splits: Splits, seed: int) -> list[tuple[float, float]]:
+    """The reference algorithm written out bare (Adam, BCE + KL, batch mean) but drawing its
+    random numbers exactly as ``fit`` does: weights after ``torch.manual_seed(seed)``, shuffling
+    from a generator seeded ``seed``, posterior noise from one seeded ``seed + 1``, and the test
+    loss from :func:`aecore.train.evaluate` (one posterior sample per image, seed ``seed``).
+    If it reproduces ``fit``, nothing in ``fit``'s loop differs from the reference but the
+    random draws."""
+    torch.manual_seed(seed)
+    model = VAE(CFG)
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    g_shuffle, g_noise = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 1)
+    xtr = splits.train.x
+    out = []
+    for _ in range(EPOCHS):
+        model.train()
+        perm, total = torch.randperm(len(xtr), generator=g_shuffle), 0.0
+        for i in range(0, len(xtr), BATCH):
+            x = xtr[perm[i:i + BATCH]]
+            terms = model.loss(x, model(x, generator=g_noise))
+            opt.zero_grad(set_to_none=True)
+            terms.total.backward()
+            opt.step()
+            total += float(terms.total) * len(x)
+        out.append((total / len(xtr), aetrain.evaluate(model, splits.test, seed=seed)["total"]))
+    return out
+
+
 VARIANTS = {
     "ref": lambda s, sp: ref_run(sp, s),
     "ref-mean": lambda s, sp: ref_run(sp, s, reduction="mean"),
@@ -146,6 +174,7 @@ VARIANTS = {
     "ref-randperm": lambda s, sp: ref_run(sp, s, order="randperm"),
     "fit": lambda s, sp: fit_run(sp, s),
     "fit-eps/128": lambda s, sp: fit_run(sp, s, eps=1e-8 / BATCH),
+    "bare-fit-rng": lambda s, sp: bare_fit_rng(sp, s),
 }
 
 

@@ -397,7 +397,7 @@ A VAE is trained on the **ELBO**, a *lower bound* on the log-likelihood log p(x)
 loose by exactly **KL(q(z|x) ‖ p(z|x))**: how far the encoder's Gaussian q(z|x) is from the
 decoder's true posterior p(z|x). The **importance-weighted bound** L_k (Burda et al., 2016)
 draws k codes from q(z|x) and averages their importance weights p(x, z)/q(z|x) *inside* the log:
-L_1 is the ELBO, L_k never decreases as k grows, and L_k tends to log p(x). The curve below
+L_1 is the ELBO, L_k never decreases on average as k grows, and it tends to log p(x). The curve below
 is L_k for one shipped VAE, precomputed on its test images; how far it climbs above the
 ELBO is a lower bound on that KL gap. Same model, same weights: only the estimate improves.
 """
