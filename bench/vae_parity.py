@@ -149,7 +149,8 @@ def bare_fit_rng(splits: Splits, seed: int) -> list[tuple[float, float]]:
     torch.manual_seed(seed)
     model = VAE(CFG)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
-    g_shuffle, g_noise = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 1)
+    g_shuffle = torch.Generator().manual_seed(seed)
+    g_noise = torch.Generator().manual_seed(seed + 1)
     xtr = splits.train.x
     out = []
     for _ in range(EPOCHS):
