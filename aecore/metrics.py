@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from . import latent
+from .bounds import iwae_bound  # the importance-weighted bound lives in aecore.bounds
 from .data import Dataset
 from .errors import RequestTooLarge
 from .models.base import Autoencoder
@@ -23,7 +24,7 @@ from .train import evaluate
 __all__ = ["recon_kl", "interpolation_evenness", "HOLE_THRESHOLD", "decoder_codes",
            "typical_gap", "hole_score", "hole_rate", "knn_accuracy",
            "map_trustworthiness", "psnr", "anomaly_roc",
-           "image_errors",
+           "image_errors", "iwae_bound",
            "Scoreboard", "scoreboard"]
 
 

@@ -143,7 +143,7 @@ class Param:
 
 _SIDEBAR_PAGES = ("Latent map", "Interpolate", "Sample the prior", "Anomalies", "AE vs PCA",
                   "AE vs VAE", "Denoising", "Train", "Classroom", "Semi-supervised",
-                  "Posterior collapse", "Bottleneck size")
+                  "Posterior collapse", "Bottleneck size", "IWAE bound")
 PARAMS: tuple[Param, ...] = (
     Param(state.PRESENTER, _bool, lambda v: "1" if v else "0", skip=False),
     Param(state.HIDE, _hide, ",".join, skip=()),
@@ -340,4 +340,9 @@ LESSONS: tuple[Lesson, ...] = (
            "A 16-D VAE with β = 4 switches all 16 latent dimensions off; cyclical KL annealing "
            "does not prevent it, free bits keep all 16 active (KL per dimension, active units).",
            {state.MODEL_NAME: "digits_vae_z16_b4"}),
+    Lesson("The ELBO is loose: the IWAE bound", "pages/16_IWAE_bound.py",
+           {"dataset": "digits", "model": "digits_vae_z16"},
+           "More samples per image tighten the ELBO towards log p(x); the rise is the KL "
+           "between the encoder's Gaussian and the true posterior.",
+           {state.MODEL_NAME: "digits_vae_z16"}),
 )

@@ -66,6 +66,9 @@ PAGES = {
                                        "The KL of each latent dimension and the active units: "
                                        "a large β switches dimensions off; do KL annealing and "
                                        "free bits keep them?"),
+    "pages/16_IWAE_bound.py": ("IWAE bound", ":material/trending_up:",
+                               "Tighten the ELBO with importance sampling: the bound L_k rises "
+                               "towards log p(x) as the samples per image grow."),
 }
 
 LATENT_MAP = """
@@ -645,3 +648,33 @@ TRAIN_SPARSITY_HELP = ("Plain AE only: adds λ·Σ|z_j| to the loss (a sparse au
 TRAIN_FREE_BITS_HELP = ("VAEs only: each latent dimension's KL is charged at least λ nats "
                         "(free bits, Kingma et al. 2016), so switching a dimension off gains "
                         "nothing; a cure for posterior collapse.")
+# --- IWAE bound (issue 17) -----------------------------------------------------------------
+IWAE = """
+A VAE is trained on the **ELBO**, a *lower bound* on the log-likelihood log p(x). The bound is
+loose by exactly **KL(q(z|x) ‖ p(z|x))**: how far the encoder's Gaussian q(z|x) is from the
+decoder's true posterior p(z|x). The **importance-weighted bound** L_k (Burda et al., 2016)
+draws k codes from q(z|x) and averages their importance weights p(x, z)/q(z|x) *inside* the log:
+L_1 is the ELBO, L_k never decreases on average as k grows, and it tends to log p(x). The curve below
+is L_k for one shipped VAE, precomputed on its test images; how far it climbs above the
+ELBO is a lower bound on that KL gap. Same model, same weights: only the estimate improves.
+"""
+FORMULA_IWAE = (r"\mathcal{L}_k(x) = \mathbb{E}_{z_1,\dots,z_k \sim q(z\mid x)}\Big[\log "
+                r"\frac{1}{k}\sum_{i=1}^{k} \frac{p(x\mid z_i)\,p(z_i)}{q(z_i\mid x)}\Big],"
+                r"\qquad \mathcal{L}_1 = \mathrm{ELBO} \le \mathcal{L}_k \le \mathcal{L}_{k+1}"
+                r" \le \log p(x)")
+FORMULA_IWAE_GAP = (r"\log p(x) - \mathrm{ELBO} = \mathrm{KL}\big(q(z\mid x)\,\|\,"
+                    r"p(z\mid x)\big) \ge \mathcal{L}_k - \mathcal{L}_1")
+IWAE_VERDICT = (
+    "**{name}**, first {images} images of {dataset} {split}, k up to {k:,}: L_1 (the ELBO) is "
+    "**{l1:.2f}** nats per image and L_{k} is **{lk:.2f}** nats. Importance sampling raised the "
+    "bound by **{gap:.2f}** nats, so on these images the encoder's q(z|x) is on average at "
+    "least {gap:.2f} nats (in KL) away from the true posterior p(z|x). The likelihood is the "
+    "model's own Bernoulli decoder on grey levels, so the numbers compare with this app's "
+    "losses, not with results on binarised MNIST.")
+IWAE_TABLE = ("Every shipped VAE (nats per image; gap = L_K − L_1). Precomputed by "
+              "`bench/iwae_bound.py --write` with one set of K posterior samples per image "
+              "(seed 0), cut into disjoint groups of k for each L_k.")
+IWAE_NO_CURVE = ("No precomputed L_k curve for {name}: this lesson covers the shipped VAEs. "
+                 "Pick one in the sidebar.")
+IWAE_FALLBACK = ("Showing {name}: the sidebar's model is not a shipped VAE with a precomputed "
+                 "curve.")
