@@ -18,7 +18,9 @@ from aecore.tabular import feature_errors, feature_names
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
-WORKS_WITH_TABLES = {"1_Latent_map.py", "4_Train.py", "14_Tabular.py"}
+WORKS_WITH_TABLES = {"1_Latent_map.py", "4_Train.py", "14_Tabular.py",
+                     # lessons on their own shipped digits models, whatever the sidebar holds
+                     "12_Activations.py", "13_Deep_AE.py"}
 TAB = {"dataset": "breast-cancer", "model": "breast_cancer_ae_z2"}
 
 
