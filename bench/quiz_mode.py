@@ -30,7 +30,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 QUESTION = "hole-picture"  # 4 pictures, options A-D
 WINDOW_S = 10.0
-POLL_S = 2.0  # ui.classquiz.POLL_S
+STUDENT_POLL_S = 4.0  # ui.classquiz.STUDENT_POLL_S: a student page's question refresh
 
 
 def _widgets(run: stclient.Run) -> dict[str, str]:
@@ -77,7 +77,7 @@ async def student(k: int, port: int, args, out: dict, asked: asyncio.Event) -> N
             out["errors"].append(f"student {k}: the class page did not load {run.exceptions}")
             return
         out["joined"] += 1
-        quiz = next((f for f, iv in s.auto_reruns.items() if iv == POLL_S), None)
+        quiz = next((f for f, iv in s.auto_reruns.items() if iv == STUDENT_POLL_S), None)
         if quiz is None:
             out["errors"].append(f"student {k}: no question refresh on the page")
             return
@@ -97,7 +97,7 @@ async def student(k: int, port: int, args, out: dict, asked: asyncio.Event) -> N
         else:
             await asked.wait()
         t_q = out["asked_at"]
-        await asyncio.sleep(max(0.0, t_q + rng.uniform(0, POLL_S) - time.perf_counter()))
+        await asyncio.sleep(max(0.0, t_q + rng.uniform(0, STUDENT_POLL_S) - time.perf_counter()))
         run = await s.fragment_run(quiz, auto=True)  # the timer shows the question
         out["poll_s"].append(run.seconds)
         w = _widgets(run)
@@ -117,7 +117,7 @@ async def student(k: int, port: int, args, out: dict, asked: asyncio.Event) -> N
             out["errors"].append(f"student {k}: answer failed {run.exceptions[:1]} "
                                  f"{run.texts()[-200:]}")
         while time.perf_counter() < t_q + WINDOW_S:  # keep refreshing, as the browser does
-            await asyncio.sleep(POLL_S)
+            await asyncio.sleep(STUDENT_POLL_S)
             run = await s.fragment_run(quiz, [radio], auto=True)
             out["poll_s"].append(run.seconds)
             if not run.ok:

@@ -472,6 +472,20 @@ def question_pngs(qid: str) -> list[bytes]:
 
 
 @st.cache_data(ttl=1.0, max_entries=1024, show_spinner=False)
+def class_info(code: str):
+    """The class (:meth:`services.classroom.ClassStore.get`), read at most once a second per
+    class by the whole server: 300 students each checking every few seconds whether the
+    lecturer switched the model would otherwise each open a database transaction.
+
+    Raises
+    ------
+    ClassroomError
+        As :meth:`ClassStore.get` (not cached).
+    """
+    return class_store().get(code)
+
+
+@st.cache_data(ttl=1.0, max_entries=1024, show_spinner=False)
 def current_round(code: str):
     """The class's latest question round (:meth:`services.classquiz.QuizStore.current`),
     read at most once a second per class by the whole server: every student's 2-s poll of a

@@ -21,7 +21,10 @@ from . import cache, checks, classroom, figures, links, present, state
 from .plaintext import escape_md
 from .questionbank import Question, bank, by_id
 
-POLL_S = 2.0  # the lecturer's chart and the students' question refresh
+POLL_S = 2.0  # the lecturer's chart refresh
+# a student's check for a new question or a reveal: with 300 students every poll is a script
+# run on the one server process, so they poll half as often as the lecturer's single chart
+STUDENT_POLL_S = 4.0
 PHASE_LABELS = {"": "Question", "pre": "Pre-check", "post": "Post-check"}
 LETTERS = "ABCDEF"
 
@@ -212,7 +215,7 @@ def csv_bytes(rows) -> bytes:
 
 # -- students -------------------------------------------------------------------------------
 
-@st.fragment(run_every=POLL_S)
+@st.fragment(run_every=STUDENT_POLL_S)
 def student_panel() -> None:
     """The class's current question: answer (changeable until the reveal); after the reveal,
     the answer, the explanation, and the class's map switched to the demo pick."""

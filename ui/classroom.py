@@ -333,7 +333,7 @@ def follow(info: CheckpointInfo, method: str) -> None:
     """Every :data:`FOLLOW_S` seconds: redraw the page when the lecturer switched model or
     projection or ended the class (a tiny fragment, so the map itself is not resent)."""
     try:
-        cls = cache.class_store().get(st.session_state[CODE])
+        cls = cache.class_info(st.session_state[CODE])
     except ClassroomError:
         st.rerun(scope="app")
     if cls.settings.get("model_id") != info.id or cls.settings.get("projection") != method:
