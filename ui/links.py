@@ -142,7 +142,8 @@ class Param:
 
 
 _SIDEBAR_PAGES = ("Latent map", "Interpolate", "Sample the prior", "Anomalies", "AE vs PCA",
-                  "AE vs VAE", "Denoising", "Train", "Classroom")
+                  "AE vs VAE", "Denoising", "Train", "Classroom", "Draw your own",
+                  "Watch it learn")
 PARAMS: tuple[Param, ...] = (
     Param(state.PRESENTER, _bool, lambda v: "1" if v else "0", skip=False),
     Param(state.HIDE, _hide, ",".join, skip=()),
@@ -296,4 +297,9 @@ LESSONS: tuple[Lesson, ...] = (
            # with a classifier trained on the training split)
            {state.INTERP_A: 322, state.INTERP_B: 227, state.INTERP_METHOD: "slerp",
             state.INTERP_STEPS: 16}),
+    Lesson("Draw a digit, then a letter", "pages/17_Draw_your_own.py",
+           {"dataset": "digits", "model": "digits_vae_z2"},
+           "Draw a 3 on the pad: the VAE's posterior ellipse lands among the 3s. Clear, draw an "
+           "A: the error jumps above the test set's 95th percentile.",
+           {state.MODEL_NAME: "digits_vae_z2"}),
 )

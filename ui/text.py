@@ -44,6 +44,13 @@ PAGES = {
     "pages/9_Classroom.py": ("Classroom", ":material/groups:",
                              "Run a lesson with the whole class: students join with a short "
                              "code and every click of theirs appears live on your map."),
+    "pages/17_Draw_your_own.py": ("Draw your own", ":material/draw:",
+                                  "Draw a digit: see its code on the map, a VAE's posterior "
+                                  "ellipse and samples, and whether the model calls it an "
+                                  "anomaly."),
+    "pages/18_Watch_it_learn.py": ("Watch it learn", ":material/animation:",
+                                   "Replay training epoch by epoch: watch the test codes move "
+                                   "and the clusters form."),
 }
 
 LATENT_MAP = """
@@ -387,3 +394,27 @@ SHADE_NOTE = {  # under the pointer's image, when the pointer is on a shaded cel
     True: "A hole: the decoder was never trained near this code.",
     False: "No test image lies near this spot on the map.",
 }
+
+# ---- Draw your own (pages/17_Draw_your_own.py) -----------------------------------------------
+DRAW = """
+Draw a digit on the pad. When you lift the pen, the drawing is cropped, scaled and averaged
+down to the model's input size (the enlarged **what the model sees**), then **encoded**. A plain
+AE gives one code z, a star on the map. A VAE's encoder gives a whole distribution, the
+**posterior** q(z | x) = N(μ, σ²): the red ellipse spans one σ on each side of μ, so its axes
+are 2σ₁ and 2σ₂ (on a PCA map, the same Gaussian projected onto the plane). The black dots are
+**reparameterised samples** z = μ + σ·ε with ε ~ N(0, I), and the strip shows what the decoder
+makes of each: this is how a VAE is trained, one such sample per image. The
+**reconstruction error** of your drawing is compared with the test images' errors: draw a
+letter and it lands above the 95th percentile, an **anomaly** to this model.
+"""
+FORMULA_POSTERIOR = (r"q(z\mid x) = \mathcal{N}\big(\mu(x),\ \mathrm{diag}\,\sigma^2(x)\big),"
+                     r"\qquad \text{ellipse: } \frac{(z_1-\mu_1)^2}{\sigma_1^2} + "
+                     r"\frac{(z_2-\mu_2)^2}{\sigma_2^2} = 1")
+DRAW_FACTS = ("The histogram holds the reconstruction errors of the {n} test images; its dashed "
+              "line, the 95th percentile, is at {p95:.1f} {unit}. A drawing above it is flagged "
+              "as an anomaly.")
+DRAW_WHERE = ("Everything after a stroke runs in your browser (encoder, ellipse, samples, "
+              "decoder, score): no message goes to the server, so the map answers as soon as "
+              "the pen lifts. Map: {method}.")
+DRAW_DAE = ("This is a denoising AE: move **noise σ** to add Gaussian noise to the drawing; the "
+            "reconstruction is compared with the clean drawing.")
