@@ -42,7 +42,8 @@ MAX_RESENDS = 3  # blob resends a browser session may ask for per minute
 
 # the carrier brings the library with each blob: decoder, map and CSS (~35 kB of source), so
 # the map element itself only holds ui/web/stub.js and small JSON
-_LIB = "\n".join((WEB / f).read_text() for f in ("decoder.js", "latentmap.js", "drawpad.js"))
+_LIB = "\n".join((WEB / f).read_text()
+                 for f in ("decoder.js", "latentmap.js", "drawpad.js", "frames.js"))
 _CSS = (WEB / "latentmap.css").read_text()
 # the CSS is set first: the library mounts maps that waited for it as soon as it loads
 _CARRIER = st.components.v2.component(

@@ -418,3 +418,23 @@ DRAW_WHERE = ("Everything after a stroke runs in your browser (encoder, ellipse,
               "the pen lifts. Map: {method}.")
 DRAW_DAE = ("This is a denoising AE: move **noise σ** to add Gaussian noise to the drawing; the "
             "reconstruction is compared with the clean drawing.")
+
+# ---- Watch it learn (pages/18_Watch_it_learn.py) ----------------------------------------------
+LEARN = """
+Training moves every code. Each frame below is the test images' codes z (for a VAE, μ) after
+one more stretch of training, all placed on one map: the latent space itself for a 2-D model,
+else the PCA plane of the final codes, fitted once so every frame shares the same axes. Press
+**Play** or drag the slider. At epoch 0 the untrained encoder squeezes every image into one
+small blob; as the reconstruction loss falls the digits pull apart into clusters. A plain AE
+spreads them wherever reconstruction likes; a VAE's KL term pulls them towards the prior
+N(0, I) around the origin, and a larger β pulls harder.
+"""
+FORMULA_LEARN = (r"\theta_{t+1} = \theta_t - \eta\,\nabla_\theta \mathcal{L}(\theta_t),\qquad "
+                 r"\text{frame } e:\ z_i^{(e)} = \mathrm{enc}_{\theta_e}(x_i)")
+LEARN_FACTS = ("{frames} frames of {n} test images: epoch 0 (untrained) to epoch {last}, every "
+               "{step} epoch(s). The pointer decodes with the saved weights of epoch {best} (the "
+               "best test loss); the weights of the other epochs are not kept, so the "
+               "decoder under the pointer does not change with the slider.")
+LEARN_NONE = ("**{name}** has no training recording. Shipped recordings: digits_ae_z2 and "
+              "digits_vae_z2 (`python -m aecore record-shipped NAME`); a model trained on the "
+              "Train page is recorded as it trains.")

@@ -121,6 +121,7 @@ class DrawPad {
 
   update(data) {
     this.data = data;
+    this.root.classList.toggle("ld-presenter", !!data.presenter);
     this.map.component = this.component;
     this.map.update({key: data.map_key, map: data.map, decoder: data.decoder, pins: false,
                      height: data.height, presenter: data.presenter, side_title: data.side_title});
