@@ -123,3 +123,17 @@ def test_shipped_recordings_match_the_shipped_weights(name):
     assert np.abs(r.codes[best].astype(np.float32) - final).max() < 2e-2  # float16
     spread = [np.abs(r.xy[i].astype(np.float32)).max() for i in (0, -1)]
     assert spread[1] > 3 * spread[0]  # the untrained encoder's blob grows into the map
+
+
+def test_the_kept_epoch_always_has_a_frame(splits):
+    # scheduled for 300 epochs (0, 3, 6, ...) but trained for 4: epochs 1, 2 and 4 are off
+    # the schedule, yet the weights fit keeps (its best epoch) get a frame of their own
+    rec = Recorder(splits.test.x, splits.test.y.numpy(), 300)
+    model, hist = _run(splits, AE, AEConfig(latent_dim=2, hidden=(32,)), rec)
+    r = rec.finish(model, hist.best_epoch)
+    assert list(r.epochs) == sorted({0, 3, hist.best_epoch})
+    with torch.no_grad():
+        final = model.embed(splits.test.x).numpy()
+    i = list(r.epochs).index(hist.best_epoch)
+    assert np.abs(r.codes[i] - final).max() < 1e-2  # float16
+    assert r.test_total[i] == pytest.approx(hist.epochs[hist.best_epoch - 1].test_total)

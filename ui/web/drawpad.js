@@ -93,6 +93,7 @@ class DrawPad {
     el("div", "ld-title", left, "Draw here (mouse, pen or finger)");
     this.pad = el("canvas", "ld-pad", left);
     this.pad.width = this.pad.height = LLD_PAD;
+    this.pad.getContext("2d", {willReadFrequently: true});  // read back after every stroke
     this.pad.setAttribute("role", "img");
     this.pad.setAttribute("aria-label", "Drawing pad: draw a digit; each finished stroke is encoded.");
     const row = el("div", "ld-row", left);
@@ -231,8 +232,9 @@ class DrawPad {
       c.title = `z = [${s.z.map((v) => v.toFixed(2)).join(", ")}]`;
     }
     const over = err > d.p95;
+    const share = r.rank >= 100 ? "all" : `${Math.floor(r.rank)} % of the`;
     this.errText.textContent = `Reconstruction error ${err.toFixed(1)} ${d.unit}: higher than ` +
-      `${r.rank.toFixed(0)} % of the ${d.errors.length} test images` +
+      `${share} ${d.errors.length} test images` +
       (over ? ` — above the 95th percentile (${d.p95.toFixed(1)}): the model treats it as an anomaly.`
             : ` (the 95th percentile is ${d.p95.toFixed(1)}).`);
     this.errText.classList.toggle("ld-anom", over);
