@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from aecore import checkpoints, latent
 from aecore.data import load_dataset
-from aecore.recording import load_recording, recording_path
+from aecore.recording import Recording, frame_epochs, load_recording, save_recording
 from tests import mapspec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,13 +56,30 @@ def test_draw_page_on_a_vae_and_a_denoising_ae():
     assert any("noise σ" in i.value for i in at.info)
 
 
-def test_learn_page_plays_the_shipped_recording_and_states_its_frames():
+def _recording(path, epochs=7, n=360):
+    """A small recording of made-up frames (a real run is tests/test_recording.py's job)."""
+    g = np.random.default_rng(0)
+    e = np.array(frame_epochs(epochs, 4))
+    xy = np.cumsum(g.normal(size=(len(e), n, 2)), 0).astype(np.float16)
+    rec = Recording(epochs=e, codes=xy, xy=xy, plane=np.vstack([np.zeros(2), np.eye(2)]),
+                    index=np.arange(n, dtype=np.int32),
+                    labels=load_dataset("digits", "test").y.numpy()[:n].astype(np.int32),
+                    test_total=np.r_[np.nan, np.linspace(40, 25, len(e) - 1)].astype(np.float32),
+                    best_epoch=int(e[-1]), method="identity")
+    save_recording(rec, path)
+    return load_recording(path)
+
+
+def test_learn_page_plays_a_recording_and_states_its_frames(tmp_path, monkeypatch):
+    import ui.replay
+
+    rec = _recording(tmp_path / "r.frames.npz")
+    monkeypatch.setattr(ui.replay, "recording_path", lambda p: tmp_path / "r.frames.npz")
     at = _run(LEARN, "digits_vae_z2")
     assert not at.exception
     data = _el(at, "learn")
     sent = mapspec.blobs(at)
     head, arrays = sent[data["frames"]]
-    rec = load_recording(recording_path(checkpoints.SHIPPED_DIR / "digits_vae_z2.safetensors"))
     assert head["epochs"] == [int(e) for e in rec.epochs]
     assert arrays["xy"].size == rec.xy.size and head["n"] == len(rec.labels)
     mhead, marrays = sent[data["map"]]
@@ -71,9 +88,13 @@ def test_learn_page_plays_the_shipped_recording_and_states_its_frames():
     assert (f"{len(rec.epochs)} frames of {len(rec.labels)} test images: epoch 0 (untrained) "
             f"to epoch {rec.epochs[-1]}") in caption
     assert f"saved weights of epoch {rec.best_epoch}" in caption
+    assert f"every {rec.epochs[1] - rec.epochs[0]} epoch(s)" in caption
 
 
-def test_learn_page_without_a_recording_says_how_to_get_one():
+def test_learn_page_without_a_recording_says_how_to_get_one(tmp_path, monkeypatch):
+    import ui.replay
+
+    monkeypatch.setattr(ui.replay, "recording_path", lambda p: tmp_path / "none.frames.npz")
     at = _run(LEARN, "digits_ae_z16")
     assert not at.exception
     assert any("has no training recording" in i.value for i in at.info)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from aecore.checkpoints import SHIPPED_DIR
+from aecore.recording import recording_path
 from tests.e2e import image_sum, open_page, screen_xy, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -13,6 +15,8 @@ PIXELS = f"() => {PLAYER}.map.base.toDataURL()"
 
 
 def test_play_changes_the_frames_without_the_server(server, page):
+    if not recording_path(SHIPPED_DIR / "digits_vae_z2.safetensors").exists():
+        pytest.skip("no shipped recording yet: python -m aecore record-shipped digits_vae_z2")
     open_page(page, server, "Watch_it_learn?model=digits_vae_z2")
     page.wait_for_function(f"() => window.__latentlab && window.__latentlab.players && "
                            f"{PLAYER} && {PLAYER}.frames && {PLAYER}.map.meta", timeout=90_000)
@@ -22,7 +26,7 @@ def test_play_changes_the_frames_without_the_server(server, page):
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(len(f))))
     page.locator("button.lf-play").first.click()
-    page.wait_for_function(f"() => {PLAYER}.frame >= 10", timeout=30_000)
+    page.wait_for_function(f"() => {PLAYER}.frame >= 5", timeout=30_000)
     assert page.evaluate(PIXELS) != first  # the points moved
     label = page.evaluate(f"() => {PLAYER}.label.textContent")
     assert label.startswith("epoch ") and "test loss" in label
@@ -32,7 +36,8 @@ def test_play_changes_the_frames_without_the_server(server, page):
     last = page.evaluate(f"""() => {{ const p = {PLAYER}; p.slider.value = p.slider.max;
         p.slider.dispatchEvent(new Event('input')); return p.frame; }}""")
     assert last == page.evaluate(f"() => {PLAYER}.frames.header.epochs.length - 1")
-    assert "epoch 300 of 300" in page.evaluate(f"() => {PLAYER}.label.textContent")
+    end = page.evaluate(f"() => {PLAYER}.frames.header.epochs.slice(-1)[0]")
+    assert f"epoch {end} of {end}" in page.evaluate(f"() => {PLAYER}.label.textContent")
     before = image_sum(page, "learn.map")
     page.mouse.move(*screen_xy(page, 1.0, -1.0, "learn.map"))
     assert image_sum(page, "learn.map") != before  # the pointer decodes as on the static map
