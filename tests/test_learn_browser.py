@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from aecore.checkpoints import SHIPPED_DIR
-from aecore.recording import recording_path
 from tests.e2e import image_sum, open_page, screen_xy, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -15,8 +13,6 @@ PIXELS = f"() => {PLAYER}.map.base.toDataURL()"
 
 
 def test_play_changes_the_frames_without_the_server(server, page):
-    if not recording_path(SHIPPED_DIR / "digits_vae_z2.safetensors").exists():
-        pytest.skip("no shipped recording yet: python -m aecore record-shipped digits_vae_z2")
     open_page(page, server, "Watch_it_learn?model=digits_vae_z2")
     page.wait_for_function(f"() => window.__latentlab && window.__latentlab.players && "
                            f"{PLAYER} && {PLAYER}.frames && {PLAYER}.map.meta", timeout=90_000)

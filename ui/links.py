@@ -302,4 +302,9 @@ LESSONS: tuple[Lesson, ...] = (
            "Draw a 3 on the pad: the VAE's posterior ellipse lands among the 3s. Clear, draw an "
            "A: the error jumps above the test set's 95th percentile.",
            {state.MODEL_NAME: "digits_vae_z2"}),
+    Lesson("Watch the clusters form", "pages/18_Watch_it_learn.py",
+           {"dataset": "digits", "model": "digits_vae_z2"},
+           "Replay the shipped VAE's training: one small blob at epoch 0, clusters by the end, "
+           "held near the origin by the KL term.",
+           {state.MODEL_NAME: "digits_vae_z2"}),
 )

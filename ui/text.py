@@ -435,7 +435,8 @@ LEARN_FACTS = ("{frames} frames of {n} test images: epoch 0 (untrained) to epoch
                "{step} epoch(s). The pointer decodes with the saved weights of epoch {best} (the "
                "best test loss); the weights of the other epochs are not kept, so the "
                "decoder under the pointer does not change with the slider.")
-LEARN_NONE = ("**{name}** has no training recording yet. Train a model on the **Train** page: "
+LEARN_NONE = ("**{name}** has no training recording (shipped: digits_ae_z2, digits_vae_z2). "
+              "Train a model on the **Train** page: "
               "every run is recorded and a saved model keeps its recording. A shipped model "
               "is recorded with `python -m aecore record-shipped {name}` (it retrains the "
               "recipe and keeps the file only if the weights equal the shipped ones).")
