@@ -7,6 +7,7 @@ python -m aecore rebuild-shipped            # every shipped checkpoint and its m
 python -m aecore rebuild-shipped digits_vae_z2
 python -m aecore train --model ae --dataset breast-cancer --recon-loss mse --output identity \
     --latent-dim 2 --out my_tabular_ae.safetensors      # tabular: standardised features
+python -m aecore record-shipped digits_ae_z2 digits_vae_z2   # training recordings (frames)
 """
 from __future__ import annotations
 
@@ -101,6 +102,42 @@ def _rebuild(a: argparse.Namespace) -> int:
     return 0
 
 
+def _record(a: argparse.Namespace) -> int:
+    """Run ``record-shipped``: retrain shipped models with a :class:`~aecore.recording.Recorder`
+    and write ``<name>.frames.npz`` beside each, only if the run reproduces the shipped weights
+    exactly (so the recording shows how the shipped model itself was trained)."""
+    import torch
+
+    from . import checkpoints
+    from .recipes import SHIPPED, load_splits, train_and_save
+    from .recording import Recorder, recording_path, save_recording
+
+    unknown = set(a.names) - set(SHIPPED)
+    if unknown or not a.names:
+        print(f"error: name shipped models to record; unknown: {sorted(unknown)}",
+              file=sys.stderr)
+        return 2
+    for name in a.names:
+        r = SHIPPED[name]
+        out = checkpoints.SHIPPED_DIR / f"{name}.safetensors"
+        splits = load_splits(r.dataset, r.train_split, r.test_split, a.root)
+        rec = Recorder(splits.test.x, splits.test.y.numpy(), r.train.epochs)
+        model, hist, _ = train_and_save(r, None, splits=splits, callback=rec.callback,
+                                        on_start=rec.on_start)
+        shipped = checkpoints.load(out)[0].state_dict()
+        diff = max(float((v.cpu() - shipped[k]).abs().max()) for k, v in
+                   model.state_dict().items() if torch.is_floating_point(v))
+        if diff > 0:
+            print(f"error: {name}: the recorded run differs from the shipped weights (max "
+                  f"|diff| {diff:.3g}); rebuild the checkpoint or use the thread count it was "
+                  "built with", file=sys.stderr)
+            return 1
+        path = save_recording(rec.finish(model, hist.best_epoch), recording_path(out))
+        print(f"{name}: {len(rec.frames)} frames, {path.stat().st_size:,} bytes, weights "
+              f"identical to the shipped ones -> {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m aecore`` (subcommands ``train``, ``rebuild-shipped``)."""
     p = argparse.ArgumentParser(prog="python -m aecore", description=__doc__,
@@ -167,13 +204,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("names", nargs="*", help="shipped model names (default: all)")
     r.add_argument("--root", default=None, help="data folder in torchvision's layout")
     r.add_argument("--maps-only", action="store_true", help="only recompute the maps")
+    c = sub.add_parser("record-shipped", help="record shipped models' training (frames)")
+    c.add_argument("names", nargs="+", help="shipped model names")
+    c.add_argument("--root", default=None, help="data folder in torchvision's layout")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     a = build_parser().parse_args(argv)
-    return _train(a) if a.cmd == "train" else _rebuild(a)
+    return {"train": _train, "rebuild-shipped": _rebuild, "record-shipped": _record}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from torch import nn
 
 from .models.base import Autoencoder
 
-__all__ = ["DecoderProgram", "decoder_program", "run_program"]
+__all__ = ["DecoderProgram", "decoder_program", "encoder_program", "run_program"]
 
 _ACTIVATIONS = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
 
@@ -221,3 +221,42 @@ def _conv_transpose(x: np.ndarray, op: dict, wts: np.ndarray) -> np.ndarray:
                 np.einsum("nchw,cd->ndhw", x, W[:, :, ky, kx])
     out = full[:, :, p:p + op["hout"], p:p + op["wout"]]
     return out + wts[op["b"]:op["b"] + co][None, :, None, None]
+
+
+def encoder_program(model: Autoencoder) -> DecoderProgram:
+    """Flatten an MLP ``model.encoder`` into a :class:`DecoderProgram` the browser can run
+    (``ui/web/decoder.js`` runs it with the same interpreter as decoders).
+
+    The program maps a flat image (C * H * W values, CHW order, in [0, 1]) to the encoder's
+    raw output: ``z`` (AE, ``latent_dim`` values) or ``mu`` then ``logvar`` (VAE, ``2 *
+    latent_dim`` values; the browser clamps logvar as :meth:`VAE.encode` does). It has no
+    final sigmoid. ``latent_dim`` of the result is the program's input size and
+    ``output_shape`` is ``[out, 1, 1]``.
+
+    Raises
+    ------
+    ValueError
+        The encoder is not an MLP (a leading ``Flatten`` then layers the exporter knows),
+        e.g. a convolutional encoder.
+    """
+    layers = list(model.encoder)
+    if layers and isinstance(layers[0], nn.Flatten):
+        layers = layers[1:]  # a (C, H, W) image is already flat in CHW order
+    if any(isinstance(m, (nn.Flatten, nn.Unflatten, nn.Conv2d)) for m in layers):
+        raise ValueError(f"{type(model).__name__}'s encoder is not an MLP; it cannot be "
+                         "exported for the browser")
+    outs = [m.out_features for m in layers if isinstance(m, nn.Linear)]
+    if not outs:
+        raise ValueError("the encoder has no Linear layer")
+    c, h, w = model.config.input_shape
+
+    class _Shim:  # decoder_program reads .decoder and .config: reuse its op table as is
+        decoder = layers
+
+        class config:  # noqa: N801
+            latent_dim = c * h * w
+            input_shape = (outs[-1], 1, 1)
+
+    prog = decoder_program(_Shim)  # type: ignore[arg-type]
+    prog.ops = prog.ops[:-1]  # drop decode()'s sigmoid
+    return prog

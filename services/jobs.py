@@ -37,6 +37,8 @@ from aecore import checkpoints
 from aecore.errors import CheckpointError, LatentLabError, TrainingDiverged
 from aecore.files import atomic_write
 from aecore.recipes import Recipe, recipe_from_dict, recipe_to_dict, train_and_save
+from aecore.recording import SUFFIX as RECORDING_SUFFIX
+from aecore.recording import Recorder, recording_path, save_recording
 from aecore.train import EpochLog, StepLog
 
 from . import paths
@@ -316,6 +318,9 @@ def run_job(recipe: dict[str, Any], pending: str, queue, stop, pace_s: float = 0
         shown = model.corrupt(preview, make_generator(r.train.seed + 7))
         noisy = shown.numpy() if type(model).corrupt is not Autoencoder.corrupt else None
         seen.update(model=model, shown=shown)
+        # the Watch it learn page's frames (aecore.recording: no random numbers drawn)
+        seen["rec"] = Recorder(splits.test.x, splits.test.y.numpy(), r.train.epochs)
+        seen["rec"].on_start(model)
         queue.put(Started(len(splits.train), steps, preview.numpy(), noisy))
 
     def callback(log) -> bool:
@@ -328,6 +333,7 @@ def run_job(recipe: dict[str, Any], pending: str, queue, stop, pace_s: float = 0
             with torch.no_grad():
                 rec = model.reconstruct(seen["shown"].to(model.code_mean.device)).cpu().numpy()
             model.train(was)
+            seen["rec"].callback(log)
             queue.put(Epoch(log.to_dict(), rec))
             if pace_s > 0:
                 stop.wait(max(0.0, pace_s - (time.monotonic() - last[0])))
@@ -344,6 +350,7 @@ def run_job(recipe: dict[str, Any], pending: str, queue, stop, pace_s: float = 0
         model, hist, path = train_and_save(r, pending, splits=splits, callback=callback,
                                            on_start=on_start,
                                            report_every=max(1, steps // 10))
+        save_recording(seen["rec"].finish(model, hist.best_epoch), recording_path(path))
         info = checkpoints.read_info(path)
         queue.put(Done(str(path), hist.best_epoch, hist.stopped, info.meta["metrics"],
                        hist.seconds, latent_preview(model, splits.test)))
@@ -413,14 +420,16 @@ def _read_ledger(folder: Path) -> dict[str, str]:
 
 
 def usage(folder: str | Path | None = None, client: str | None = None) -> tuple[int, int]:
-    """``(bytes of every saved model, models saved by client)`` in the user folder (file sizes
-    and the owners ledger only: no checkpoint is opened)."""
+    """``(bytes of every saved model and its training recording, models saved by client)`` in
+    the user folder (file sizes and the owners ledger only: no checkpoint is opened)."""
     folder = Path(folder) if folder is not None else paths.user_dir()
     files = {p.name: p.stat().st_size for p in folder.glob("*.safetensors")} \
         if folder.is_dir() else {}
     owners = _read_ledger(folder)
     mine = sum(1 for f, c in owners.items() if c == (client or "?") and f in files)
-    return sum(files.values()), mine
+    frames = sum(p.stat().st_size for p in folder.glob("*" + RECORDING_SUFFIX)) \
+        if folder.is_dir() else 0  # training recordings count too (each <= 1.5 MB)
+    return sum(files.values()) + frames, mine
 
 
 def publish(pending: str | Path, name: str, folder: str | Path | None = None,
@@ -484,6 +493,10 @@ def publish(pending: str | Path, name: str, folder: str | Path | None = None,
         owners[target.name] = client
         atomic_write(_ledger_path(folder), json.dumps(owners).encode())
     Path(pending).unlink(missing_ok=True)  # saved: the pending copy is not needed twice
+    frames = recording_path(pending)  # its training recording goes with it
+    if frames.exists():
+        atomic_write(recording_path(out), frames.read_bytes())
+        frames.unlink(missing_ok=True)
     return out
 
 
@@ -567,6 +580,7 @@ class Job:
             self.finished = time.time()
         if not self.active and self.pending and (self.abandoned or self.result is None):
             Path(self.pending).unlink(missing_ok=True)  # failed or unwatched: nothing to save
+            recording_path(self.pending).unlink(missing_ok=True)
         if not self.active and self.process.exitcode is None:
             self.process.join(timeout=0)  # reap the worker once it exits: no zombie process
 
@@ -699,6 +713,7 @@ class Registry:
                 job.process.join(timeout=0.1)  # reap the exited process
                 if job.result:
                     Path(job.result.pending).unlink(missing_ok=True)
+                    recording_path(job.result.pending).unlink(missing_ok=True)
                 del self.jobs[job_id]
 
     def get(self, job_id: str | None) -> Job | None:

@@ -74,7 +74,13 @@ def test_page_worker_and_library_give_identical_weights_and_report_progress(tmp_
         from_lib, _, _ = train_and_save(recipe, None)
     finally:
         torch.set_num_threads(threads)
-    _same_weights(from_page, from_lib)
+    _same_weights(from_page, from_lib)  # recording the run (below) changed no weight
+    from aecore.recording import load_recording, recording_path
+
+    frames = recording_path(done.pending)  # Watch it learn's frames, beside the checkpoint
+    assert list(load_recording(frames).epochs) == [0, 1, 2, 3]
+    saved = jobs.publish(done.pending, "recorded", folder=tmp_path / "user")
+    assert recording_path(saved).exists() and not frames.exists()  # it moves with the model
 
 
 def test_worker_shows_a_denoising_model_its_corrupted_batch(tmp_path):

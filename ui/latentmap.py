@@ -40,9 +40,10 @@ WEB = Path(__file__).parent / "web"
 SENT = state.MAP_BLOBS_SENT  # ids of the blobs this browser session already holds
 MAX_RESENDS = 3  # blob resends a browser session may ask for per minute
 
-# the carrier brings the library with each blob: decoder, map and CSS (~35 kB of source), so
-# the map element itself only holds ui/web/stub.js and small JSON
-_LIB = "\n".join((WEB / f).read_text() for f in ("decoder.js", "latentmap.js"))
+# the carrier brings the library with each blob: decoder, map, drawing pad, frame player and
+# CSS (~58 kB of source), so the map element itself only holds ui/web/stub.js and small JSON
+_LIB = "\n".join((WEB / f).read_text()
+                 for f in ("decoder.js", "latentmap.js", "drawpad.js", "frames.js"))
 _CSS = (WEB / "latentmap.css").read_text()
 # the CSS is set first: the library mounts maps that waited for it as soon as it loads
 _CARRIER = st.components.v2.component(

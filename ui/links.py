@@ -143,7 +143,8 @@ class Param:
 
 _SIDEBAR_PAGES = ("Latent map", "Interpolate", "Sample the prior", "Anomalies", "AE vs PCA",
                   "AE vs VAE", "Denoising", "Train", "Classroom", "Semi-supervised",
-                  "Posterior collapse", "Bottleneck size", "IWAE bound")
+                  "Posterior collapse", "Bottleneck size", "IWAE bound", "Draw your own",
+                  "Watch it learn")
 PARAMS: tuple[Param, ...] = (
     Param(state.PRESENTER, _bool, lambda v: "1" if v else "0", skip=False),
     Param(state.HIDE, _hide, ",".join, skip=()),
@@ -345,4 +346,14 @@ LESSONS: tuple[Lesson, ...] = (
            "More samples per image tighten the ELBO towards log p(x); the rise is the KL "
            "between the encoder's Gaussian and the true posterior.",
            {state.MODEL_NAME: "digits_vae_z16"}),
+    Lesson("Draw a digit, then a letter", "pages/17_Draw_your_own.py",
+           {"dataset": "digits", "model": "digits_vae_z2"},
+           "Draw a 3 on the pad: the VAE's posterior ellipse lands among the 3s. Clear, draw an "
+           "A: the error jumps above the test set's 95th percentile.",
+           {state.MODEL_NAME: "digits_vae_z2"}),
+    Lesson("Watch the clusters form", "pages/18_Watch_it_learn.py",
+           {"dataset": "digits", "model": "digits_vae_z2"},
+           "Replay the shipped VAE's training: one small blob at epoch 0, clusters by the end, "
+           "held near the origin by the KL term.",
+           {state.MODEL_NAME: "digits_vae_z2"}),
 )

@@ -69,6 +69,13 @@ PAGES = {
     "pages/16_IWAE_bound.py": ("IWAE bound", ":material/trending_up:",
                                "Tighten the ELBO with importance sampling: the bound L_k rises "
                                "towards log p(x) as the samples per image grow."),
+    "pages/17_Draw_your_own.py": ("Draw your own", ":material/draw:",
+                                  "Draw a digit: see its code on the map, a VAE's posterior "
+                                  "ellipse and samples, and whether the model calls it an "
+                                  "anomaly."),
+    "pages/18_Watch_it_learn.py": ("Watch it learn", ":material/animation:",
+                                   "Replay training epoch by epoch: watch the test codes move "
+                                   "and the clusters form."),
 }
 
 LATENT_MAP = """
@@ -678,3 +685,48 @@ IWAE_NO_CURVE = ("No precomputed L_k curve for {name}: this lesson covers the sh
                  "Pick one in the sidebar.")
 IWAE_FALLBACK = ("Showing {name}: the sidebar's model is not a shipped VAE with a precomputed "
                  "curve.")
+# ---- Draw your own (pages/17_Draw_your_own.py) -----------------------------------------------
+DRAW = """
+Draw a digit on the pad. When you lift the pen, the drawing is cropped, scaled and averaged
+down to the model's input size (the enlarged **what the model sees**), then **encoded**. A plain
+AE gives one code z, a star on the map. A VAE's encoder gives a whole distribution, the
+**posterior** q(z | x) = N(μ, σ²): the red ellipse spans one σ on each side of μ, so its axes
+are 2σ₁ and 2σ₂ (on a PCA map, the same Gaussian projected onto the plane). The black dots are
+**reparameterised samples** z = μ + σ·ε with ε ~ N(0, I), and the strip shows what the decoder
+makes of each: this is how a VAE is trained, one such sample per image. The
+**reconstruction error** of your drawing is compared with the test images' errors: draw a
+letter and it lands above the 95th percentile, an **anomaly** to this model.
+"""
+FORMULA_POSTERIOR = (r"q(z\mid x) = \mathcal{N}\big(\mu(x),\ \mathrm{diag}\,\sigma^2(x)\big),"
+                     r"\qquad \text{ellipse: } \frac{(z_1-\mu_1)^2}{\sigma_1^2} + "
+                     r"\frac{(z_2-\mu_2)^2}{\sigma_2^2} = 1")
+DRAW_FACTS = ("The histogram holds the reconstruction errors of the {n} test images; its dashed "
+              "line, the 95th percentile, is at {p95:.1f} {unit}. A drawing above it is flagged "
+              "as an anomaly.")
+DRAW_WHERE = ("Everything after a stroke runs in your browser (encoder, ellipse, samples, "
+              "decoder, score): no message goes to the server, so the map answers as soon as "
+              "the pen lifts. Map: {method}.")
+DRAW_DAE = ("This is a denoising AE: move **noise σ** to add Gaussian noise to the drawing; the "
+            "reconstruction is compared with the clean drawing.")
+
+# ---- Watch it learn (pages/18_Watch_it_learn.py) ----------------------------------------------
+LEARN = """
+Training moves every code. Each frame below is the test images' codes z (for a VAE, μ) after
+one more stretch of training, all placed on one map: the latent space itself for a 2-D model,
+else the PCA plane of the final codes, fitted once so every frame shares the same axes. Press
+**Play** or drag the slider. At epoch 0 the untrained encoder squeezes every image into one
+small blob; as the reconstruction loss falls the digits pull apart into clusters. A plain AE
+spreads them wherever reconstruction likes; a VAE's KL term pulls them towards the prior
+N(0, I) around the origin, and a larger β pulls harder.
+"""
+FORMULA_LEARN = (r"\theta_{t+1} = \theta_t - \eta\,\nabla_\theta \mathcal{L}(\theta_t),\qquad "
+                 r"\text{frame } e:\ z_i^{(e)} = \mathrm{enc}_{\theta_e}(x_i)")
+LEARN_FACTS = ("{frames} frames of {n} test images: epoch 0 (untrained) to epoch {last}, every "
+               "{step} epoch(s). The pointer decodes with the saved weights of epoch {best} (the "
+               "best test loss); the weights of the other epochs are not kept, so the "
+               "decoder under the pointer does not change with the slider.")
+LEARN_NONE = ("**{name}** has no training recording (shipped: digits_ae_z2, digits_vae_z2). "
+              "Train a model on the **Train** page: "
+              "every run is recorded and a saved model keeps its recording. A shipped model "
+              "is recorded with `python -m aecore record-shipped {name}` (it retrains the "
+              "recipe and keeps the file only if the weights equal the shipped ones).")

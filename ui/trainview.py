@@ -313,6 +313,8 @@ def _finished(job: Job) -> None:
         try:
             st.page_link("pages/1_Latent_map.py", label="Open its latent map",
                          icon=":material/scatter_plot:")
+            st.page_link("pages/18_Watch_it_learn.py", label="Replay its training",
+                         icon=":material/animation:")
         except StreamlitPageNotFoundError:
             pass  # the page run on its own (AppTest of one file) has no other pages
         return

@@ -350,6 +350,7 @@ class LatentMap {
       g.strokeStyle = "#000"; g.lineWidth = 3; g.beginPath();
       g.moveTo(X - r, Y - r); g.lineTo(X + r, Y + r); g.moveTo(X + r, Y - r); g.lineTo(X - r, Y + r); g.stroke();
     }
+    if (this.extraOver) this.extraOver(g, s);  // a drawing's code or posterior (drawpad.js)
     const c = this.pointer || this.linked;  // the cursor being decoded
     if (c) {
       const X = this.px(c.x), Y = this.py(c.y);
