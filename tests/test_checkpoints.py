@@ -130,9 +130,10 @@ def test_foreign_safetensors_file_is_refused(tmp_path):
 
 
 def _as_ae(cfg):
-    """Turn a VAE config dict into an AE config dict (same sizes, no beta)."""
+    """Turn a VAE config dict into an AE config dict (same sizes, no beta or free bits)."""
     cfg["model"] = "ae"
     del cfg["beta"]
+    cfg.pop("free_bits", None)
 
 
 def _rewrite_header(src, dst, edit):
