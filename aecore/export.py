@@ -248,15 +248,14 @@ def encoder_program(model: Autoencoder) -> DecoderProgram:
     outs = [m.out_features for m in layers if isinstance(m, nn.Linear)]
     if not outs:
         raise ValueError("the encoder has no Linear layer")
-    c, h, w = model.config.input_shape
+    n_in = math.prod(model.config.input_shape)
 
     class _Shim:  # decoder_program reads .decoder and .config: reuse its op table as is
         decoder = layers
 
         class config:  # noqa: N801
-            latent_dim = c * h * w
+            latent_dim = n_in
             input_shape = (outs[-1], 1, 1)
+            output = "identity"  # no final sigmoid: the encoder's last layer is linear
 
-    prog = decoder_program(_Shim)  # type: ignore[arg-type]
-    prog.ops = prog.ops[:-1]  # drop decode()'s sigmoid
-    return prog
+    return decoder_program(_Shim)  # type: ignore[arg-type]
