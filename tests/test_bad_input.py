@@ -148,6 +148,9 @@ def test_bad_checkpoint_is_refused_and_the_map_page_keeps_working(kind, user_dir
     assert sorted(p.name for p in user_dir.iterdir()) == [bad.name], "a file was added"
 
 
+NO_PICKER = {"14_Tabular.py"}  # no sidebar: the page shows its own shipped model only
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_survives_a_bad_checkpoint_in_the_user_folder(page, user_dir, tmp_path):
     """A file that passes the header check but not the weight check (the sneakiest kind)."""
@@ -156,8 +159,9 @@ def test_every_page_survives_a_bad_checkpoint_in_the_user_folder(page, user_dir,
     before = bad.read_bytes()
     at = _run(page, **{"side.model": str(bad)})
     assert not at.exception, at.exception[0].value
-    assert any(escape_md("sneaky.safetensors") in w.value and "do not match" in w.value
-               for w in at.warning)
+    if page not in NO_PICKER:  # the model picker lists the bad file's problem
+        assert any(escape_md("sneaky.safetensors") in w.value and "do not match" in w.value
+                   for w in at.warning)
     assert bad.read_bytes() == before
 
 
