@@ -2,7 +2,7 @@
 import streamlit as st
 
 from aecore.errors import LatentLabError
-from ui import cache, explain, present, replay, shell, text
+from ui import cache, checks, explain, present, replay, shell, text
 
 sel = shell.page_setup("Watch it learn", icon=":material/animation:",
                        default_model="digits_ae_z2")
@@ -22,3 +22,4 @@ if rec is None:
 model = cache.load_model(str(sel.info.path), sel.info.id)
 replay.show(sel.info, model, rec, presenter=present.on())
 st.caption(text.LEARN_FACTS.format(**replay.facts(rec)))
+checks.section("Watch_it_learn")
