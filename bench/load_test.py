@@ -416,6 +416,8 @@ def main() -> None:
                     for i in range(args.replicas)]
         result["replicas"] = args.replicas
         result["server_log_tracebacks"] = sum(log.count("Traceback") for log in logs)
+        first = next((log for log in logs if "Traceback" in log), "")
+        result["first_traceback"] = first[first.find("Traceback"):][:1500] if first else None
         print(json.dumps(result, indent=1))
         return
     with tempfile.TemporaryDirectory() as tmp:

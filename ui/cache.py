@@ -485,12 +485,35 @@ def class_info(code: str):
     return class_store().get(code)
 
 
-@st.cache_data(ttl=1.0, max_entries=1024, show_spinner=False)
+_ROUNDS_SEEN = [0]  # bumped by this server's lecturer after a send or reveal (new cache key)
+
+
+def rounds_changed() -> None:
+    """Call after this server sent or revealed a question: the next :func:`current_round`
+    reads the database again (a poll that read just before the change cannot keep the old
+    round cached for the rest of its second)."""
+    _ROUNDS_SEEN[0] += 1
+
+
 def current_round(code: str):
     """The class's latest question round (:meth:`services.classquiz.QuizStore.current`),
-    read at most once a second per class by the whole server: every student's 2-s poll of a
-    300-student class would otherwise be its own database transaction. A reveal reaches the
-    students within this second plus their poll.
+    read at most once a second per class by the whole server: every student's poll of a
+    300-student class would otherwise be its own database transaction. A question sent or
+    revealed on this server is seen at the next poll; one from another replica within a
+    second more.
+
+    Raises
+    ------
+    ClassroomError
+        As :meth:`QuizStore.current` (not cached).
+    """
+    return _current_round(code, _ROUNDS_SEEN[0])
+
+
+@st.cache_data(ttl=1.0, max_entries=1024, show_spinner=False)
+def _current_round(code: str, seen: int):
+    """:func:`current_round`'s cache, keyed by the class and this server's change count
+    ``seen`` (a plain argument: Streamlit leaves ``_``-prefixed ones out of the key).
 
     Raises
     ------

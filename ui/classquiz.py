@@ -104,7 +104,7 @@ def _send(code: str, token: str, q: Question, phase: str) -> None:
         cache.quiz_store().ask(code, token, q.id, q.n_options, q.answer, phase)
     except ClassroomError as exc:
         st.session_state["quiz.error"] = str(exc)
-    cache.current_round.clear()  # this server's students see it on their next poll
+    cache.rounds_changed()  # this server's students see it on their next poll
 
 
 @st.fragment(run_every=POLL_S)
@@ -154,7 +154,7 @@ def _reveal(code: str, token: str, round_id: int, q: Question) -> None:
         st.session_state["quiz.error"] = str(exc)
         return
     finally:
-        cache.current_round.clear()
+        cache.rounds_changed()
     if sidebar is not None:
         info, method = sidebar
         st.session_state.update({state.DATASET: info.dataset, state.MODEL: str(info.path),
