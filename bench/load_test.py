@@ -17,7 +17,8 @@ every second (the training worker process is not counted; it is separate and sho
 
 ``--classroom`` runs the same load as a class (issue 7): a lecturer session starts a class on
 the Classroom page and answers its map's 2 s refresh; the students open ``Classroom?join=CODE``,
-click the class's map and answer the page's 4 s check for the lecturer's changes. It also
+click the class's map and fetch the class's state file every 1.5 s (±25 %) as the page's
+watcher does (``ui/classwatch.py``; a fragment run only when the state changed). It also
 reports how long a click takes to appear on the lecturer's map (the refresh that first shows it).
 
 Usage::
@@ -76,17 +77,19 @@ async def student(k: int, port: int, args, t_end: float, out: dict) -> None:
             return
         out["points"] = s.chart.n_points
         next_click = time.perf_counter() + rng.uniform(0, args.interval)
-        follow = s.auto_rerun  # the classroom page's check for the lecturer's changes
-        next_follow = time.perf_counter() + follow[1] if follow else float("inf")
+        watcher = s.watcher  # the classroom page's check for the lecturer's changes
+        next_follow = time.perf_counter() + watcher.period_s * rng.random() if watcher \
+            else float("inf")
         while True:
             await asyncio.sleep(max(0.0, min(next_click, next_follow) - time.perf_counter()))
             if time.perf_counter() >= t_end:
                 break
             if next_follow < next_click:
-                run = await s.auto_rerun_once()
+                fetch_s, run = await s.poll_watcher()
+                out["watch_fetch_s"].append(fetch_s)
                 if run is not None and not run.ok:
                     out["errors"].append(f"session {k}: follow run failed: {run.exceptions[:1]}")
-                next_follow += follow[1]
+                next_follow += watcher.period_s * rng.uniform(0.75, 1.25)
                 continue
             run, ok = await s.click_map(rng)
             if ok:
@@ -279,7 +282,7 @@ async def main_async(args, server: stclient.Server) -> dict:
     out = {"page_load_s": [], "click_s": [], "errors": [], "train_poll_s": [],
            "click_at": [], "loaded_at": [], "other_cores_per_minute": {},
            "click_start_s": [], "sent_at": [], "lecturer_refresh_s": [],
-           "lecturer_counts": [],
+           "lecturer_counts": [], "watch_fetch_s": [],
            "train_started": 0, "train_finished": 0, "rss_mb": [], "points": None}
     rss_idle = server.rss_mb
     # one warm-up visit loads the shared caches (model, map, data), as the lecturer's own tab
@@ -335,6 +338,7 @@ async def main_async(args, server: stclient.Server) -> dict:
         "other_processes_cores_per_minute": out["other_cores_per_minute"],
         # click -> the server starts the fragment run (queueing before the script runs)
         "click_to_run_start_ms": _ms(out["click_start_s"]),
+        "class_state_fetch_ms": _ms(out["watch_fetch_s"]),
         "clicks_per_s": round(len(clicks) / wall, 2),
         "page_load_s": {"p50": round(float(np.median(out["page_load_s"])), 2),
                         "max": round(float(max(out["page_load_s"])), 2)}

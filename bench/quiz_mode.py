@@ -3,12 +3,13 @@
 A lecturer session opens a class; ``--sessions`` students open ``Classroom?join=CODE`` over the
 first ``--ramp`` seconds (joins from one address are paced by the class store's bucket: 30 at
 once, then 3 a second). ``--clickers`` of them keep clicking the class's map every
-``--interval`` s for the whole run. Once every student is in, the lecturer sends a
-predict-the-picture question (through the class store, as the Send button does) and each
-student, as a browser does, runs the page's 2-s question refresh (at a random phase), sees the
-question, waits a random 0.5-6 s, then picks an option and presses "Send my answer" (one
-fragment run; its time is the answer's latency), and keeps refreshing every 2 s until the
-10-s window ends. An answer is an error unless its run finished without an exception and
+``--interval`` s for the whole run. Every student's page fetches the class's state file every
+1.5 s (±25 %) for the whole visit, as its watcher's JavaScript does (``ui/classwatch.py``), and
+a changed state reruns the question's fragment. Once every student is in, the lecturer sends a
+predict-the-picture question (through the class store, as the Send button does); each student
+sees it at its next fetch (the "shown" time), waits a random 0.5-6 s, then picks an option and
+presses "Send my answer" (one fragment run; its time is the answer's latency), and stays until
+the 10-s window ends. An answer is an error unless its run finished without an exception and
 showed "Your answer: X". At the end the store's tally must hold every student's answer once,
 with the options they chose, and the lecturer's page must say "N of N answered".
 """
@@ -30,7 +31,6 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 QUESTION = "hole-picture"  # 4 pictures, options A-D
 WINDOW_S = 10.0
-STUDENT_POLL_S = 4.0  # ui.classquiz.STUDENT_POLL_S: a student page's question refresh
 
 
 def _widgets(run: stclient.Run) -> dict[str, str]:
@@ -64,11 +64,34 @@ async def open_class(port: int, out: dict) -> None:
     out["class_code"], out["token"], out["lecturer"] = m.group(1), m.group(2), s
 
 
+async def watch(k: int, s: stclient.Session, rng: random.Random, out: dict,
+                shown: asyncio.Future) -> None:
+    """The page's class watcher, as its JavaScript does for the whole visit: fetch the state
+    file every 1.5 s (±25 %, random phase); on a change the trigger reruns the question's
+    fragment, and the first run that shows the question resolves ``shown``."""
+    await asyncio.sleep(s.watcher.period_s * rng.random())
+    while True:
+        try:
+            fetch_s, run = await s.poll_watcher()
+        except Exception as exc:  # a refused fetch is an error, and the watcher keeps going
+            out["errors"].append(f"student {k}: state fetch failed: {exc}")
+            run, fetch_s = None, 0.0
+        out["fetch_s"].append(fetch_s)
+        if run is not None:
+            out["poll_s"].append(run.seconds)
+            if not run.ok:
+                out["errors"].append(f"student {k}: watcher run failed {run.exceptions[:1]}")
+            elif not shown.done() and "Send my answer" in _widgets(run):
+                shown.set_result(run)
+        await asyncio.sleep(s.watcher.period_s * rng.uniform(0.75, 1.25))
+
+
 async def student(k: int, port: int, args, out: dict, asked: asyncio.Event) -> None:
     """One student: join, click the map if a clicker, answer the question in the window."""
     rng = random.Random(k)
     await asyncio.sleep(rng.uniform(0, args.ramp))
     s = stclient.Session(port)
+    watcher = None
     try:
         await s.connect()
         run = await s.open_page("Classroom", query=f"join={out['class_code']}")
@@ -77,10 +100,11 @@ async def student(k: int, port: int, args, out: dict, asked: asyncio.Event) -> N
             out["errors"].append(f"student {k}: the class page did not load {run.exceptions}")
             return
         out["joined"] += 1
-        quiz = next((f for f, iv in s.auto_reruns.items() if iv == STUDENT_POLL_S), None)
-        if quiz is None:
-            out["errors"].append(f"student {k}: no question refresh on the page")
+        if s.watcher is None:
+            out["errors"].append(f"student {k}: no class watcher on the page")
             return
+        shown = asyncio.get_running_loop().create_future()
+        watcher = asyncio.create_task(watch(k, s, rng, out, shown))
         clicker = k < args.clickers
         if clicker:
             out["clickers_running"] += 1
@@ -97,18 +121,19 @@ async def student(k: int, port: int, args, out: dict, asked: asyncio.Event) -> N
         else:
             await asked.wait()
         t_q = out["asked_at"]
-        await asyncio.sleep(max(0.0, t_q + rng.uniform(0, STUDENT_POLL_S) - time.perf_counter()))
-        run = await s.fragment_run(quiz, auto=True)  # the timer shows the question
-        out["poll_s"].append(run.seconds)
-        w = _widgets(run)
-        if not run.ok or "Send my answer" not in w or "Your answer" not in w:
-            out["errors"].append(f"student {k}: question not shown: {run.texts()[-200:]}")
+        try:
+            run = await asyncio.wait_for(shown, WINDOW_S + 30)
+        except TimeoutError:
+            out["errors"].append(f"student {k}: the question was not shown within "
+                                 f"{WINDOW_S + 30:.0f} s")
             return
+        out["shown_at"].append(time.perf_counter() - t_q)
+        w = _widgets(run)
         await asyncio.sleep(rng.uniform(0.5, 6.0))  # thinking
         choice = "ABCD"[k % 4]
         radio = WidgetState(id=w["Your answer"], string_value=choice)
         send = WidgetState(id=w["Send my answer"], trigger_value=True)
-        run = await s.fragment_run(quiz, [radio, send])
+        run = await s.fragment_run(s.watcher.fragment_id, [radio, send])
         out["answer_s"].append(run.seconds)
         out["answered_at"].append(time.perf_counter() - t_q)
         if run.ok and f"Your answer: {choice}" in run.texts():
@@ -116,12 +141,7 @@ async def student(k: int, port: int, args, out: dict, asked: asyncio.Event) -> N
         else:
             out["errors"].append(f"student {k}: answer failed {run.exceptions[:1]} "
                                  f"{run.texts()[-200:]}")
-        while time.perf_counter() < t_q + WINDOW_S:  # keep refreshing, as the browser does
-            await asyncio.sleep(STUDENT_POLL_S)
-            run = await s.fragment_run(quiz, [radio], auto=True)
-            out["poll_s"].append(run.seconds)
-            if not run.ok:
-                out["errors"].append(f"student {k}: refresh failed {run.exceptions[:1]}")
+        await asyncio.sleep(max(0.0, t_q + WINDOW_S - time.perf_counter()))
         if clicker:  # the map stays in use during the window too
             run, ok = await s.click_map(rng)
             out["click_s"].append(run.seconds)
@@ -130,6 +150,8 @@ async def student(k: int, port: int, args, out: dict, asked: asyncio.Event) -> N
     except Exception as exc:  # a dropped connection or a protocol error is an error too
         out["errors"].append(f"student {k}: {type(exc).__name__}: {exc}")
     finally:
+        if watcher is not None:
+            watcher.cancel()
         await s.close()
 
 
@@ -168,7 +190,8 @@ async def run(args, server: stclient.Server, state_dir: str) -> dict:
 
     t_start = time.perf_counter()
     out = {"page_load_s": [], "click_s": [], "window_click_s": [], "poll_s": [], "answer_s": [],
-           "answered_at": [], "errors": [], "joined": 0, "answers_ok": 0,
+           "answered_at": [], "shown_at": [], "fetch_s": [], "errors": [], "joined": 0,
+           "answers_ok": 0,
            "clickers_running": 0}
     warm = stclient.Session(server.port)
     await warm.connect()
@@ -204,7 +227,10 @@ async def run(args, server: stclient.Server, state_dir: str) -> dict:
         "answer_ms": _ms(out["answer_s"]),
         "last_answer_after_question_s": round(max(out["answered_at"]), 2)
         if out["answered_at"] else None,
-        "question_refresh_ms": _ms(out["poll_s"]),
+        "question_shown_after_s": _ms(out["shown_at"]) and {
+            k: (v / 1e3 if k != "n" else v) for k, v in _ms(out["shown_at"]).items()},
+        "watcher_runs_ms": _ms(out["poll_s"]),
+        "state_file_fetch_ms": _ms(out["fetch_s"]),
         "map_click_ms_before_question": _ms(out["click_s"]),
         "map_click_ms_during_answers": _ms(out["window_click_s"]),
         "page_load_s": _ms(out["page_load_s"]),

@@ -97,6 +97,47 @@ class MapChart:
 
 
 @dataclass
+class Watcher:
+    """The Classroom student page's class watcher (``ui.classwatch``): the state file to fetch,
+    the state the page was drawn with, and where its trigger goes."""
+
+    widget_id: str
+    fragment_id: str
+    url: str | None  # relative to the server's root; None: the page polls by rerunning
+    state: str
+    period_s: float
+    sent: str = ""  # the last value triggered (the JavaScript sends each new state once)
+
+    @classmethod
+    def from_element(cls, msg: ForwardMsg) -> Watcher:
+        """Read the watcher's id, fragment and data from the delta that drew it."""
+        el = msg.delta.new_element.bidi_component
+        d = json.loads(el.json)
+        return cls(el.id, msg.delta.fragment_id, d["url"], d["state"], d["period_ms"] / 1e3)
+
+    def trigger(self, value: str) -> str:
+        """The trigger JSON the watcher's JavaScript sends when the file says ``value``."""
+        return json.dumps([{"event": "changed", "value": value}])
+
+
+async def http_get(host: str, port: int, path: str, timeout: float = 30) -> tuple[int, bytes]:
+    """One HTTP/1.1 GET on a fresh connection, as a page's ``fetch`` (``Connection: close``);
+    returns the status and the body."""
+    async def go():
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                         "Cache-Control: no-store\r\nConnection: close\r\n\r\n".encode())
+            await writer.drain()
+            raw = await reader.read()
+        finally:
+            writer.close()
+        head, _, body = raw.partition(b"\r\n\r\n")
+        return int(head.split(b" ", 2)[1]), body
+    return await asyncio.wait_for(go(), timeout)
+
+
+@dataclass
 class Run:
     """One script run as seen by the client."""
 
@@ -150,11 +191,13 @@ class Session:
         self.page_name = ""
         self.query = ""  # the address's query string, e.g. "join=K7QX2"
         self.chart: MapChart | None = None
+        self.watcher: Watcher | None = None  # the Classroom student page's class watcher
         self.widgets: dict[str, object] = {}  # id -> element proto, from the last full run
         self.blobs: dict[str, tuple] = {}  # map and decoder blobs received (as a browser keeps)
         self.auto_rerun: tuple[str, float] | None = None  # (fragment_id, interval s)
         self.auto_reruns: dict[str, float] = {}  # every run_every fragment: id -> interval s
         self._queue: asyncio.Queue[ForwardMsg] = asyncio.Queue()
+        self._one_run = asyncio.Lock()  # a tab runs one script at a time; others wait
         self._reader: asyncio.Task | None = None
 
     async def connect(self) -> None:
@@ -197,6 +240,10 @@ class Session:
         return back
 
     async def _rerun(self, back: BackMsg, timeout: float) -> Run:
+        async with self._one_run:
+            return await self._rerun_now(back, timeout)
+
+    async def _rerun_now(self, back: BackMsg, timeout: float) -> Run:
         while not self._queue.empty():  # stale messages of an earlier run
             self._queue.get_nowait()
         t0 = time.perf_counter()
@@ -245,6 +292,10 @@ class Session:
             el = m.delta.new_element.bidi_component
             if el.WhichOneof("data") == "json" and '"pins": true' in el.json:
                 self.chart = MapChart.from_element(m, self.blobs) or self.chart
+            if el.WhichOneof("data") == "json" and '"period_ms"' in el.json:
+                sent = self.watcher.sent if self.watcher else ""
+                self.watcher = Watcher.from_element(m)
+                self.watcher.sent = sent
         return run
 
     async def open_page(self, page_name: str, timeout: float = 180, query: str = "") -> Run:
@@ -279,6 +330,41 @@ class Session:
         w = WidgetState(id=self.chart.trigger_id, json_trigger_value=trigger)
         run = await self._rerun(self._client_state([w], self.chart.fragment_id), timeout)
         return run, run.ok and expect in run.captions
+
+    async def poll_watcher(self, timeout: float = 60) -> tuple[float, Run | None]:
+        """One fetch of the class's state file, as the watcher's JavaScript does; when the file
+        differs from the state the page was drawn with, send the trigger (a fragment run).
+        Returns the fetch's seconds and the run (None: nothing changed).
+
+        Raises
+        ------
+        RuntimeError
+            If the page has no watcher or the fetch did not answer 200.
+        """
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        from streamlit.components.v2.bidi_component.main import _make_trigger_id
+
+        w = self.watcher
+        if w is None:
+            raise RuntimeError("this page has no class watcher")
+        t0 = time.perf_counter()
+        if w.url is None:
+            value = "tick"
+        else:
+            host, port = self.url.split("//")[1].split("/")[0].split(":")
+            status, body = await http_get(host, int(port), "/" + w.url, timeout)
+            if status != 200:
+                raise RuntimeError(f"the class's state file answered {status}")
+            value = body.decode().strip()
+            if value in (w.state, w.sent):
+                return time.perf_counter() - t0, None
+            w.sent = value
+        fetch_s = time.perf_counter() - t0
+        state = WidgetState(id=_make_trigger_id(w.widget_id, "events"),
+                            json_trigger_value=w.trigger(value))
+        run = await self._rerun(self._client_state([state], w.fragment_id), timeout)
+        return fetch_s, run
 
     async def rerun_with(self, states: list, timeout: float = 180) -> Run:
         """A full rerun with these widget states (e.g. a button's ``trigger_value``)."""

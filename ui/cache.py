@@ -26,6 +26,7 @@ from aecore.errors import DataError
 from aecore.models.base import Autoencoder
 from aecore.noise import add_noise
 from services import classroom, paths
+from services.classlive import LiveBoard
 from services.classquiz import QuizStore
 from services.jobs import Registry
 
@@ -471,56 +472,20 @@ def question_pngs(qid: str) -> list[bytes]:
     return [images.png(images.enlarge(p)) for p in question_pictures(qid)]
 
 
-@st.cache_data(ttl=1.0, max_entries=1024, show_spinner=False)
-def class_info(code: str):
-    """The class (:meth:`services.classroom.ClassStore.get`), read at most once a second per
-    class by the whole server: 300 students each checking every few seconds whether the
-    lecturer switched the model would otherwise each open a database transaction.
-
-    Raises
-    ------
-    ClassroomError
-        As :meth:`ClassStore.get` (not cached).
-    """
-    return class_store().get(code)
+STATIC_LIVE = Path(__file__).resolve().parents[1] / "static" / "live"  # served at app/static/live
 
 
-_ROUNDS_SEEN = [0]  # bumped by this server's lecturer after a send or reveal (new cache key)
-
-
-def rounds_changed() -> None:
-    """Call after this server sent or revealed a question: the next :func:`current_round`
-    reads the database again (a poll that read just before the change cannot keep the old
-    round cached for the rest of its second)."""
-    _ROUNDS_SEEN[0] += 1
-
-
-def current_round(code: str):
-    """The class's latest question round (:meth:`services.classquiz.QuizStore.current`),
-    read at most once a second per class by the whole server: every student's poll of a
-    300-student class would otherwise be its own database transaction. A question sent or
-    revealed on this server is seen at the next poll; one from another replica within a
-    second more.
-
-    Raises
-    ------
-    ClassroomError
-        As :meth:`QuizStore.current` (not cached).
-    """
-    return _current_round(code, _ROUNDS_SEEN[0])
-
-
-@st.cache_data(ttl=1.0, max_entries=1024, show_spinner=False)
-def _current_round(code: str, seen: int):
-    """:func:`current_round`'s cache, keyed by the class and this server's change count
-    ``seen`` (a plain argument: Streamlit leaves ``_``-prefixed ones out of the key).
-
-    Raises
-    ------
-    ClassroomError
-        As :meth:`QuizStore.current` (not cached).
-    """
-    return quiz_store().current(code)
+@st.cache_resource(show_spinner=False)
+def live_board() -> LiveBoard:
+    """The server's one :class:`services.classlive.LiveBoard`: the state of the classes this
+    server's students are in, read from the class database twice a second by one thread and
+    written to ``static/live`` (Streamlit's static serving), which the students' pages fetch
+    instead of each rerunning a script to ask. If that folder cannot be written, the board
+    keeps its snapshots without files and the pages poll by rerunning."""
+    try:
+        return LiveBoard(class_store(), quiz_store(), STATIC_LIVE)
+    except OSError:
+        return LiveBoard(class_store(), quiz_store(), None)
 
 
 @st.cache_resource(show_spinner=False)

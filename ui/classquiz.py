@@ -17,14 +17,11 @@ import streamlit as st
 from aecore.project import methods_for
 from services.errors import ClassroomError, RateLimited
 
-from . import cache, checks, classroom, figures, links, present, state
+from . import cache, checks, classroom, classwatch, figures, links, present, state
 from .plaintext import escape_md
 from .questionbank import Question, bank, by_id
 
-POLL_S = 2.0  # the lecturer's chart refresh
-# a student's check for a new question or a reveal: with 300 students every poll is a script
-# run on the one server process, so they poll half as often as the lecturer's single chart
-STUDENT_POLL_S = 4.0
+POLL_S = 2.0  # the lecturer's chart refresh (a student's page reruns on a change only)
 PHASE_LABELS = {"": "Question", "pre": "Pre-check", "post": "Post-check"}
 LETTERS = "ABCDEF"
 
@@ -104,7 +101,7 @@ def _send(code: str, token: str, q: Question, phase: str) -> None:
         cache.quiz_store().ask(code, token, q.id, q.n_options, q.answer, phase)
     except ClassroomError as exc:
         st.session_state["quiz.error"] = str(exc)
-    cache.rounds_changed()  # this server's students see it on their next poll
+    cache.live_board().poke()  # this server's students see it at their next fetch
 
 
 @st.fragment(run_every=POLL_S)
@@ -154,7 +151,7 @@ def _reveal(code: str, token: str, round_id: int, q: Question) -> None:
         st.session_state["quiz.error"] = str(exc)
         return
     finally:
-        cache.rounds_changed()
+        cache.live_board().poke()
     if sidebar is not None:
         info, method = sidebar
         st.session_state.update({state.DATASET: info.dataset, state.MODEL: str(info.path),
@@ -215,16 +212,23 @@ def csv_bytes(rows) -> bytes:
 
 # -- students -------------------------------------------------------------------------------
 
-@st.fragment(run_every=STUDENT_POLL_S)
-def student_panel() -> None:
+@st.fragment
+def student_panel(drawn: str) -> None:
     """The class's current question: answer (changeable until the reveal); after the reveal,
-    the answer, the explanation, and the class's map switched to the demo pick."""
+    the answer, the explanation, and the class's map switched to the demo pick.
+
+    Reruns when the class watcher (:mod:`ui.classwatch`) sees the class's state change, not
+    on a timer; a change of model, projection or an ended class (the snapshot's settings key
+    differs from ``drawn``, the key the page was drawn with) reruns the whole page."""
     code, me = st.session_state[classroom.CODE], st.session_state[classroom.STUDENT]
     quiz = cache.quiz_store()
     try:
-        r = cache.current_round(code)
+        snap = classwatch.watch(code)
     except ClassroomError:
         return
+    if snap.settings_key != drawn:
+        st.rerun(scope="app")
+    r = snap.round
     if r is None:
         return
     q = by_id(r.qid)

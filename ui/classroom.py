@@ -29,7 +29,6 @@ SEEN, LAST, NEW_MAP = state.CLASS_SEEN, state.CLASS_LAST, state.CLASS_NEW_MAP
 STRIP = 8  # decoded images of the last clicks shown to the lecturer
 MAX_DRAWN = 2000  # newest class clicks drawn on the lecturer's map (its data stays < 60 kB)
 POLL_S = 2.0  # lecturer's map refresh
-FOLLOW_S = 4.0  # student's check that the class's settings did not change
 
 
 def settings_of(info: CheckpointInfo, method: str) -> dict:
@@ -139,6 +138,7 @@ def lecturer_controls(info: CheckpointInfo | None, method: str | None) -> None:
             # the header's counts and the strip agree
             cls = cache.class_store().update_settings(code, token, new, clear_clicks=True)
             st.session_state[NEW_MAP] = True
+            cache.live_board().poke()  # this server's students follow at their next fetch
     except ClassroomError as exc:
         st.error(f"This class has ended: {exc}", icon=":material/error:")
         st.button("Start again", on_click=leave)
@@ -249,6 +249,7 @@ def _quiet(action) -> None:
 def _end() -> None:
     try:
         cache.class_store().close(st.session_state[CODE], st.session_state[TOKEN])
+        cache.live_board().poke()
     except ClassroomError:
         pass
     leave()
@@ -328,18 +329,6 @@ def strip(md: mapview.MapData, last: list) -> None:
                   caption=f"{k + 1}. {c.name or 'student ' + c.student[:4]} · {what}")
 
 
-@st.fragment(run_every=FOLLOW_S)
-def follow(info: CheckpointInfo, method: str) -> None:
-    """Every :data:`FOLLOW_S` seconds: redraw the page when the lecturer switched model or
-    projection or ended the class (a tiny fragment, so the map itself is not resent)."""
-    try:
-        cls = cache.class_info(st.session_state[CODE])
-    except ClassroomError:
-        st.rerun(scope="app")
-    if cls.settings.get("model_id") != info.id or cls.settings.get("projection") != method:
-        st.rerun(scope="app")
-
-
 @st.fragment
 def student_view(info: CheckpointInfo, method: str) -> None:
     """The class's map with the usual click panel; each click is sent to the class."""
@@ -365,10 +354,11 @@ def student_view(info: CheckpointInfo, method: str) -> None:
 
 def student_page() -> None:
     """A student's view: the class's model and map (no pickers), clicks sent to the class."""
-    try:
-        cls = cache.class_store().get(st.session_state[CODE]).settings
+    try:  # the server's latest read of the class (twice a second), not a query per run
+        snap = cache.live_board().watch(st.session_state[CODE])
     except ClassroomError:
-        cls = None
+        snap = None
+    cls = snap.settings if snap is not None and not snap.ended else None
     info = class_model(cls) if cls else None
     if info is None:
         st.error("This class has ended, or its model is not on this server any more.",
@@ -382,7 +372,6 @@ def student_page() -> None:
     # a model name is letters, digits and _ . - (checkpoints.validate_name): nothing to escape
     st.markdown(text.CLASS_STUDENT.format(code=st.session_state[CODE], model=info.name))
     from .classquiz import student_panel  # the class's question, above the map (issue 15)
-    student_panel()
+    student_panel(snap.settings_key)  # also reruns the page when the lecturer switches model
     student_view(info, cls["projection"])
-    follow(info, cls["projection"])
     st.button("Leave the class", on_click=leave, icon=":material/logout:")
