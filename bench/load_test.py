@@ -415,7 +415,12 @@ def main() -> None:
         spec.loader.exec_module(stack_mod)
         with tempfile.TemporaryDirectory() as tmp:
             with stack_mod.Stack(args.database_url, args.replicas, run_dir=Path(tmp)) as stack:
-                result = asyncio.run(main_async(args, Balanced(stack)))
+                if args.questions:
+                    import quiz_mode
+
+                    result = asyncio.run(quiz_mode.run(args, Balanced(stack), args.database_url))
+                else:
+                    result = asyncio.run(main_async(args, Balanced(stack)))
             logs = [Path(tmp, f"replica-{i}", "server.log").read_text()
                     for i in range(args.replicas)]
         result["replicas"] = args.replicas
@@ -431,7 +436,8 @@ def main() -> None:
             if args.questions:
                 import quiz_mode
 
-                result = asyncio.run(quiz_mode.run(args, server, env["LATENTLAB_STATE_DIR"]))
+                result = asyncio.run(quiz_mode.run(
+                    args, server, Path(env["LATENTLAB_STATE_DIR"]) / "classroom.sqlite3"))
             else:
                 result = asyncio.run(main_async(args, server))
             log = Path(f"{tmp}/server.log").read_text()

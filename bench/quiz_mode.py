@@ -8,7 +8,8 @@ once, then 3 a second). ``--clickers`` of them keep clicking the class's map eve
 a changed state reruns the question's fragment. Once every student is in, the lecturer sends a
 predict-the-picture question (through the class store, as the Send button does); each student
 sees it at its next fetch (the "shown" time), waits a random 0.5-6 s, then picks an option and
-presses "Send my answer" (one fragment run; its time is the answer's latency), and stays until
+presses "Send my answer" (a run of the answer's own small fragment; its time is the answer's
+latency), and stays until
 the 10-s window ends. An answer is an error unless its run finished without an exception and
 showed "Your answer: X". At the end the store's tally must hold every student's answer once,
 with the options they chose, and the lecturer's page must say "N of N answered".
@@ -33,8 +34,9 @@ QUESTION = "hole-picture"  # 4 pictures, options A-D
 WINDOW_S = 10.0
 
 
-def _widgets(run: stclient.Run) -> dict[str, str]:
-    """label -> widget id of the widgets a run drew."""
+def _widgets(run: stclient.Run, fragments: dict | None = None) -> dict[str, str]:
+    """label -> widget id of the widgets a run drew (and label -> the fragment that drew it
+    into ``fragments``, if given)."""
     out = {}
     for m in run.msgs:
         if m.WhichOneof("type") == "delta" and m.delta.WhichOneof("type") == "new_element":
@@ -42,6 +44,8 @@ def _widgets(run: stclient.Run) -> dict[str, str]:
             proto = getattr(el, el.WhichOneof("type"))
             if getattr(proto, "id", "") and getattr(proto, "label", ""):
                 out[proto.label] = proto.id
+                if fragments is not None:
+                    fragments[proto.label] = m.delta.fragment_id
     return out
 
 
@@ -128,12 +132,13 @@ async def student(k: int, port: int, args, out: dict, asked: asyncio.Event) -> N
                                  f"{WINDOW_S + 30:.0f} s")
             return
         out["shown_at"].append(time.perf_counter() - t_q)
-        w = _widgets(run)
+        frags = {}
+        w = _widgets(run, frags)
         await asyncio.sleep(rng.uniform(0.5, 6.0))  # thinking
         choice = "ABCD"[k % 4]
         radio = WidgetState(id=w["Your answer"], string_value=choice)
         send = WidgetState(id=w["Send my answer"], trigger_value=True)
-        run = await s.fragment_run(s.watcher.fragment_id, [radio, send])
+        run = await s.fragment_run(frags["Send my answer"], [radio, send])  # its own fragment
         out["answer_s"].append(run.seconds)
         out["answered_at"].append(time.perf_counter() - t_q)
         if run.ok and f"Your answer: {choice}" in run.texts():
@@ -183,8 +188,10 @@ def _ms(seconds: list) -> dict | None:
             "p95": round(float(np.percentile(a, 95)), 1), "max": round(float(a.max()), 1)}
 
 
-async def run(args, server: stclient.Server, state_dir: str) -> dict:
-    """The question mode's whole run; returns its results (see the module docstring)."""
+async def run(args, server: stclient.Server, db) -> dict:
+    """The question mode's whole run on ``server`` (one server, or load_test's ``Balanced``
+    replicas), whose class database is ``db`` (a SQLite path or a ``postgresql://`` URL);
+    returns its results (see the module docstring)."""
     from services.classquiz import QuizStore
     from services.classroom import ClassStore
 
@@ -193,10 +200,11 @@ async def run(args, server: stclient.Server, state_dir: str) -> dict:
            "answered_at": [], "shown_at": [], "fetch_s": [], "errors": [], "joined": 0,
            "answers_ok": 0,
            "clickers_running": 0}
-    warm = stclient.Session(server.port)
-    await warm.connect()
-    await warm.open_page("Latent_map")
-    await warm.close()
+    for port in getattr(server, "replica_ports", [server.port]):  # each replica once
+        warm = stclient.Session(port)
+        await warm.connect()
+        await warm.open_page("Latent_map")
+        await warm.close()
     await open_class(server.port, out)
     asked = asyncio.Event()
     tasks = [asyncio.create_task(student(k, server.port, args, out, asked))
@@ -207,7 +215,7 @@ async def run(args, server: stclient.Server, state_dir: str) -> dict:
             < args.sessions and time.perf_counter() < deadline:
         await asyncio.sleep(1.0)
     load_done = time.perf_counter()
-    quiz = QuizStore(ClassStore(Path(state_dir) / "classroom.sqlite3"))
+    quiz = QuizStore(ClassStore(db))
     r = quiz.ask(out["class_code"], out["token"], QUESTION, n_options=4, correct=2)
     out["asked_at"] = time.perf_counter()
     asked.set()

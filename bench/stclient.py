@@ -120,21 +120,51 @@ class Watcher:
         return json.dumps([{"event": "changed", "value": value}])
 
 
-async def http_get(host: str, port: int, path: str, timeout: float = 30) -> tuple[int, bytes]:
-    """One HTTP/1.1 GET on a fresh connection, as a page's ``fetch`` (``Connection: close``);
-    returns the status and the body."""
-    async def go():
-        reader, writer = await asyncio.open_connection(host, port)
-        try:
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                         "Cache-Control: no-store\r\nConnection: close\r\n\r\n".encode())
-            await writer.drain()
-            raw = await reader.read()
-        finally:
-            writer.close()
-        head, _, body = raw.partition(b"\r\n\r\n")
-        return int(head.split(b" ", 2)[1]), body
-    return await asyncio.wait_for(go(), timeout)
+class HttpConnection:
+    """A persistent HTTP/1.1 connection for repeated small GETs, as a browser keeps one open
+    for a page's ``fetch`` calls (reconnects when the server closed it)."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self._rw: tuple | None = None
+
+    async def get(self, path: str, timeout: float = 30) -> tuple[int, bytes]:
+        """One GET; returns the status and the body (``Content-Length`` framed).
+
+        Raises
+        ------
+        TimeoutError, ConnectionError
+            No answer within ``timeout`` s, or the connection failed twice.
+        """
+        for attempt in (0, 1):
+            try:
+                return await asyncio.wait_for(self._get(path), timeout)
+            except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+                self.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _get(self, path: str) -> tuple[int, bytes]:
+        if self._rw is None:
+            self._rw = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self._rw
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                     "Cache-Control: no-store\r\n\r\n".encode())
+        await writer.drain()
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        status = int(head[0].split(" ", 2)[1])
+        fields = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in head[1:])}
+        body = await reader.readexactly(int(fields.get("content-length", "0")))
+        if fields.get("connection", "").lower() == "close":
+            self.close()
+        return status, body
+
+    def close(self) -> None:
+        """Close the connection (the next GET opens a new one)."""
+        if self._rw is not None:
+            self._rw[1].close()
+            self._rw = None
 
 
 @dataclass
@@ -197,6 +227,7 @@ class Session:
         self.auto_rerun: tuple[str, float] | None = None  # (fragment_id, interval s)
         self.auto_reruns: dict[str, float] = {}  # every run_every fragment: id -> interval s
         self._queue: asyncio.Queue[ForwardMsg] = asyncio.Queue()
+        self._http: HttpConnection | None = None  # the page's fetch connection (keep-alive)
         self._one_run = asyncio.Lock()  # a tab runs one script at a time; others wait
         self._reader: asyncio.Task | None = None
 
@@ -210,7 +241,9 @@ class Session:
         self._reader = asyncio.create_task(self._read())
 
     async def close(self) -> None:
-        """Close the websocket (the server then ends the session)."""
+        """Close the websocket (the server then ends the session) and the fetch connection."""
+        if self._http is not None:
+            self._http.close()
         if self._reader:
             self._reader.cancel()
         if self.ws is not None:
@@ -352,8 +385,10 @@ class Session:
         if w.url is None:
             value = "tick"
         else:
-            host, port = self.url.split("//")[1].split("/")[0].split(":")
-            status, body = await http_get(host, int(port), "/" + w.url, timeout)
+            if self._http is None:
+                host, port = self.url.split("//")[1].split("/")[0].split(":")
+                self._http = HttpConnection(host, int(port))
+            status, body = await self._http.get("/" + w.url, timeout)
             if status != 200:
                 raise RuntimeError(f"the class's state file answered {status}")
             value = body.decode().strip()

@@ -43,11 +43,13 @@ def free_port() -> int:
 
 def render_nginx(listen: str, replica_ports: list[int], run_dir: Path) -> str:
     """The nginx config: ``listen`` (e.g. ``127.0.0.1:8080`` or ``80``) in front of the
-    replicas on ``127.0.0.1:<port>``; pid, logs and temp files under ``run_dir``."""
+    replicas on ``127.0.0.1:<port>``; pid, logs and temp files under ``run_dir``; the classes'
+    state files served from this checkout's ``static/live`` (the replicas run from it)."""
     servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;"
                         for p in replica_ports)
     return (TEMPLATE.read_text().replace("@RUN@", str(run_dir))
-            .replace("@SERVERS@", servers).replace("@LISTEN@", listen))
+            .replace("@SERVERS@", servers).replace("@LISTEN@", listen)
+            .replace("@STATIC_LIVE@", str(ROOT / "static" / "live")))
 
 
 def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout_s: float = 60.0) -> None:

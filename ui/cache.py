@@ -464,12 +464,14 @@ def question_pictures(qid: str) -> list[np.ndarray]:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def question_pngs(qid: str) -> list[bytes]:
-    """:func:`question_pictures` enlarged and encoded once as PNG bytes (a class of 300 polls
-    the question every 2 s; encoding four images per poll was most of a poll's cost)."""
+def question_pngs(qid: str, size: int) -> list[bytes]:
+    """:func:`question_pictures` enlarged to ``size`` x ``size`` px (nearest neighbour: crisp
+    pixels) and encoded once as PNG bytes. Drawn at exactly ``size`` px, ``st.image`` passes
+    them through as they are; a larger picture it would resize (bilinear, blurred) on every
+    run, which was a third of a student's question run with 300 in a class."""
     from . import images
 
-    return [images.png(images.enlarge(p)) for p in question_pictures(qid)]
+    return [images.png(images.enlarge(p, size)) for p in question_pictures(qid)]
 
 
 STATIC_LIVE = Path(__file__).resolve().parents[1] / "static" / "live"  # served at app/static/live

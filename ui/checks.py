@@ -87,7 +87,7 @@ def pictures(q: Question, width: int) -> None:
     """A picture question's candidates in one row of ``width``-px images captioned A, B, C, D
     (the row wraps on a narrow screen)."""
     try:
-        pics = cache.question_pngs(q.id)
+        pics = cache.question_pngs(q.id, width)
     except KeyError as exc:
         st.info(f"This question needs a model this server does not have ({escape_md(exc)}).",
                 icon=":material/info:")

@@ -241,32 +241,44 @@ def student_panel(drawn: str) -> None:
     with st.container(border=True):
         st.caption(f"{PHASE_LABELS[r.phase]} from the lecturer")
         show_prompt(q)
-        answers = st.session_state.setdefault(state.QUIZ_MINE, {})  # round id -> my choice
-        if r.id not in answers:  # once per round (a reload re-reads it): not every poll
-            answers[r.id] = quiz.my_answer(code, me, r.id)
-        mine = answers[r.id]
         if r.revealed:
-            _student_result(q, r.correct, mine)
-            return
-        key = f"quiz.choice.{r.id}"
-        pick = st.radio("Your answer", range(q.n_options), index=mine, key=key,
-                        format_func=lambda k: option_text(q, k),
-                        horizontal=q.kind == "picture", label_visibility="collapsed")
-        if st.button("Change my answer" if mine is not None else "Send my answer",
-                     key=f"quiz.answer.{r.id}", icon=":material/how_to_vote:",
-                     disabled=pick is None or pick == mine, width="stretch"):
-            try:
-                quiz.answer(code, me, r.id, int(pick))
-                mine = answers[r.id] = int(pick)
-            except RateLimited as exc:
-                st.warning(f"Wait {exc.retry_after_s:.1f} s, then send again.",
-                           icon=":material/timer:")
-            except ClassroomError as exc:
-                st.error(f"Your answer was not counted: {escape_md(exc)}",
-                         icon=":material/error:")
-        if mine is not None:
-            st.caption(f"Your answer: {escape_md(LETTERS[mine])}. You can change it until "
-                       "the lecturer reveals the answer.")
+            _student_result(q, r.correct, _mine(quiz, code, me, r.id))
+        else:
+            answer_box(code, me, r.id, q.id)
+
+
+def _mine(quiz, code: str, me: str, round_id: int) -> int | None:
+    """The student's answer to a round, read from the store once per round (a reload reads
+    it again), then kept in the session."""
+    answers = st.session_state.setdefault(state.QUIZ_MINE, {})  # round id -> my choice
+    if round_id not in answers:
+        answers[round_id] = quiz.my_answer(code, me, round_id)
+    return answers[round_id]
+
+
+@st.fragment
+def answer_box(code: str, me: str, round_id: int, qid: str) -> None:
+    """The options and the send button, a fragment of its own inside :func:`student_panel`:
+    sending an answer reruns these few elements, not the question and its pictures."""
+    quiz, q = cache.quiz_store(), by_id(qid)
+    mine = _mine(quiz, code, me, round_id)
+    pick = st.radio("Your answer", range(q.n_options), index=mine, key=f"quiz.choice.{round_id}",
+                    format_func=lambda k: option_text(q, k), horizontal=q.kind == "picture",
+                    label_visibility="collapsed")
+    if st.button("Change my answer" if mine is not None else "Send my answer",
+                 key=f"quiz.answer.{round_id}", icon=":material/how_to_vote:",
+                 disabled=pick is None or pick == mine, width="stretch"):
+        try:
+            quiz.answer(code, me, round_id, int(pick))
+            mine = st.session_state[state.QUIZ_MINE][round_id] = int(pick)
+        except RateLimited as exc:
+            st.warning(f"Wait {exc.retry_after_s:.1f} s, then send again.",
+                       icon=":material/timer:")
+        except ClassroomError as exc:
+            st.error(f"Your answer was not counted: {escape_md(exc)}", icon=":material/error:")
+    if mine is not None:
+        st.caption(f"Your answer: {escape_md(LETTERS[mine])}. You can change it until "
+                   "the lecturer reveals the answer.")
 
 
 def _student_result(q: Question, correct: int, mine: int | None) -> None:
