@@ -30,6 +30,7 @@ __all__ = ["STRIP_N", "Placed", "ClassDrawings", "place", "overlays", "placed_no
            "lecturer_bar", "strip", "send_action", "on_send", "send_outcome"]
 
 STRIP_N = 6  # newest drawings shown enlarged under the lecturer's map
+STRIP_PX = 140  # their width on screen (nearest-neighbour enlarged: crisp pixels)
 SHOW_KEY = "class.draw.show"  # the lecturer's "Show the class's drawings" toggle
 PAGE = 500  # drawings fetched per read
 
@@ -75,14 +76,17 @@ def place(md: mapview.MapData, drawings: list[Drawing]) -> list[Placed]:
 
 
 def overlays(placed: list[Placed]) -> list[dict]:
-    """The drawings as one map overlay: red stars, the newest :data:`STRIP_N` labelled D1, D2...
-    (oldest first, as in :func:`strip`). Names are never drawn on the map."""
+    """The drawings as one map overlay: white stars outlined in red (as the pad draws a
+    student's own drawing; unlike presenter mode's filled class markers, one of which is a
+    star), the newest :data:`STRIP_N` labelled D1, D2... (oldest first, as in :func:`strip`).
+    Names are never drawn on the map."""
     if not placed:
         return []
     cut = max(0, len(placed) - STRIP_N)
     labels = [""] * cut + [f"D{k + 1}" for k in range(len(placed) - cut)]
     return [{"name": "class drawings", "xy": [[round(p.x, 4), round(p.y, 4)] for p in placed],
-             "symbol": "star", "size": 9, "color": "#d62728", "text": labels}]
+             "symbol": "star", "size": 9, "color": "#d62728", "fill": "#fff", "line": 2.5,
+             "text": labels}]
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,7 @@ def lecturer_bar(md: mapview.MapData, code: str, token: str) -> list[Placed]:
     x0, x1, y0, y1 = latentmap.extent(md.atlas)
     off = sum(not (x0 <= p.x <= x1 and y0 <= p.y <= y1) for p in shown)
     other = cd.fetched - len(cd.placed)
-    c1, c2, c3 = st.columns([5, 3, 2], vertical_alignment="center")
+    c1, c2, c3 = st.columns([4, 3, 3], vertical_alignment="center")
     if cd.hidden:
         c1.markdown(f"Drawings hidden: **0** shown of **{cd.stored}** stored; new drawings are "
                     "refused until you show them again.")
@@ -174,7 +178,7 @@ def strip(placed: list[Placed]) -> None:
     cols = st.columns(STRIP_N)
     for k, (col, p) in enumerate(zip(cols, last)):
         d = p.drawing
-        col.image(images.enlarge(d.pixels / 255.0), width="stretch",
+        col.image(images.enlarge(d.pixels / 255.0), width=STRIP_PX,
                   caption=f"D{k + 1}. {d.name or 'student ' + d.student[:4]}")
 
 
