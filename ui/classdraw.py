@@ -156,7 +156,9 @@ def lecturer_bar(md: mapview.MapData, code: str, token: str) -> list[Placed]:
         n = len(shown)
         c1.markdown(f"**{n}** drawing{'s' * (n != 1)} shown (red stars)"
                     + (f", {off} of them outside the map's frame" if off else "")
-                    + (f"; {other} made for another dataset not shown" if other else "") + ".")
+                    + (f"; {other} made for another dataset not shown" if other else "") + "."
+                    + ("" if md.atlas.inverse_is_exact else " Placed by their nearest test codes "
+                       "(this projection cannot place new codes exactly)."))
         if not cd.stored:
             c1.caption(text.CLASS_DRAWINGS)
     # the store is the authority (another tab of the lecturer may have changed it)

@@ -370,7 +370,8 @@ and projection in the sidebar and start a class: a short code appears in large t
 open this page on their own devices and type the code. They see the same map and click it as on
 the Latent map page; every click appears live on your map, with the decoded images of the last
 clicks in a strip. Ask them to *find a 7*, *find a place that decodes to garbage*, or *click
-where a 3 turns into an 8*, and watch the answers arrive.
+where a 3 turns into an 8*, and watch the answers arrive. Students can also draw a digit on the
+**Draw your own** page and send it: it lands on your map where the class model encodes it.
 """
 
 CLASS_START = """
