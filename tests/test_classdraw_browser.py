@@ -1,11 +1,13 @@
 """A student's drawing reaches the lecturer's class map, in real browsers (Playwright + Debian
 chromium): the lecturer starts a class, a student joins in another context, opens Draw your
 own from the sidebar, draws a stroke and presses Send to the class map; the lecturer's map
-shows a red star where the class model encodes exactly the pixels the pad computed.
+shows a star where the class model encodes exactly the pixels the pad computed. Hidden by the
+lecturer, it goes, and the student's next send is refused with a message.
 Screenshots land in test-artifacts/."""
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -66,11 +68,8 @@ def test_a_students_drawing_reaches_the_lecturers_map(server, browser):
         send.click()
         stud.get_by_text("Sent: your drawing is on the lecturer's map.").first.wait_for(
             timeout=30_000)
+        sent_at = time.monotonic()
         shot(stud, "classdraw_student_sent")
-        # a second send at once is refused: at most one drawing every 5 s
-        wait_idle(stud)
-        send.click()
-        stud.get_by_text("Not sent: wait").first.wait_for(timeout=30_000)
 
         # the lecturer's map (refreshed every 2 s) shows the star at the class model's mu
         lect.wait_for_function(
@@ -87,6 +86,16 @@ def test_a_students_drawing_reaches_the_lecturers_map(server, browser):
         lect.get_by_text("D1. student").first.wait_for(timeout=30_000)  # the strip, enlarged
         lect.locator('[data-testid="stImage"]').last.scroll_into_view_if_needed()
         shot(lect, "classdraw_lecturer_map")
+        # the lecturer hides the drawings: the star goes, and the student's next send (past
+        # the 5 s between two drawings) is refused with a message
+        lect.get_by_text("Show the class's drawings").first.click()
+        lect.get_by_text("Drawings hidden").first.wait_for(timeout=30_000)
+        assert map_eval(lect, STARS, key="class.map") == []
+        time.sleep(max(0.0, 5.5 - (time.monotonic() - sent_at)))
+        wait_idle(stud)
+        send.click()
+        stud.get_by_text("Not sent: the lecturer has hidden the class's drawings").first.wait_for(
+            timeout=30_000)
     finally:
         for ctx in contexts:
             ctx.close()

@@ -5,6 +5,7 @@ page offers Send only to a student in a class on the pad's dataset."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,7 +20,8 @@ from aecore.data import load_dataset
 from services.classdraw import Drawing, DrawStore
 from services.classroom import ClassStore, default_db
 from tests import mapspec
-from ui import classdraw, text
+from ui import cache, classdraw, text
+from ui.plaintext import escape_md
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSROOM = str(ROOT / "pages" / "9_Classroom.py")
@@ -127,3 +129,48 @@ def test_the_pad_offers_send_only_to_a_student_in_a_class_on_its_dataset():
     assert _pad(at)["send"] is None
     assert any("**mnist**" in i.value for i in at.info)
     store.close(code, token)
+
+
+def _send_script():
+    """A page that runs the pad's send callback on the value in ``fake.pad``."""
+    from ui import classdraw
+
+    classdraw.on_send("fake.pad", "digits")
+    classdraw.send_outcome()
+
+
+def test_the_send_callback_stores_the_pixels_and_says_why_a_send_is_refused(monkeypatch):
+    # the server's one draw store (the AppTest runs in this process), its time frozen: the
+    # second send below comes 0 s after the first, however slow the machine
+    now = time.time()
+    monkeypatch.setattr(cache.draw_store().classes, "_clock", lambda: now)
+    store = ClassStore(default_db())
+    code, token = store.open_class({"dataset": "digits", "model_id": "x"})
+    store.join(code, "s7", "Ada")
+    px = list(range(0, 256, 4))  # 64 grey values
+    at = AppTest.from_function(_send_script, default_timeout=30)
+    for k, v in {"class.role": "student", "class.code": code, "class.student": "s7",
+                 "class.name": "Ada", "fake.pad": {"send": {"pixels": px, "seq": 1}}}.items():
+        at.session_state[k] = v
+    at.run()
+    assert [s.value for s in at.success] == [escape_md("Sent: your drawing is on the "
+                                                       "lecturer's map.")]
+    (d,) = DrawStore(store).drawings(code)
+    assert d.pixels.ravel().tolist() == px and d.name == "Ada" and d.student == "s7"
+    at.session_state["fake.pad"] = {"send": {"pixels": px, "seq": 2}}
+    at.run()  # at once: at most one drawing every 5 s
+    assert [w.value for w in at.warning] == [escape_md("Not sent: wait 5 s before sending "
+                                                       "another drawing.")]
+    assert at.session_state["draw.sent"][2] == 2  # the pad's seq: the pad is told
+    at.session_state["fake.pad"] = {"send": {"pixels": px[:-1], "seq": 3}}
+    at.run()  # 63 values: the pad's shape is checked before anything else
+    assert at.error and "exactly 64 pixels" in at.error[0].value
+    at.session_state["fake.pad"] = {"send": {"pixels": px, "seq": 4}}
+    at.session_state["class.student"] = "s8"  # a student the lecturer removed (or never in)
+    at.run()
+    assert at.error and "the class has ended or you left it" in at.error[0].value
+    store.close(code, token)
+    at.session_state["class.student"] = "s9"
+    at.run()
+    assert at.error and "no class with code" in at.error[0].value
+    assert not at.exception
