@@ -2,7 +2,7 @@
 import streamlit as st
 
 from aecore.errors import LatentLabError
-from ui import checks, draw, explain, present, shell, text
+from ui import checks, classdraw, draw, explain, present, shell, text
 
 sel = shell.page_setup("Draw your own", icon=":material/draw:")
 st.title("Draw your own")
@@ -18,7 +18,11 @@ except LatentLabError as exc:
     st.stop()
 if dd.info.model_config.name == "dae":
     st.info(text.DRAW_DAE, icon=":material/blur_on:")
-draw.show(dd, presenter=present.on())
+send = classdraw.send_action(dd.info)  # a student in a class: send a drawing to its map
+draw.show(dd, presenter=present.on(), send=send,
+          on_send=lambda: classdraw.on_send(draw.KEY, dd.info.dataset))
+if send is not None:
+    classdraw.send_outcome()
 st.caption(text.DRAW_FACTS.format(n=len(dd.errors), p95=dd.p95, unit=dd.unit) + " "
            + text.DRAW_WHERE.format(method=text.POINTER_NOTES[dd.method]))
 checks.section("Draw_your_own")

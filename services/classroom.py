@@ -124,6 +124,22 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (round, student)
         )""",
     ],
+    [  # 4: students' drawings sent to the class map (services/classdraw.py)
+        """CREATE TABLE IF NOT EXISTS drawings (
+            id      {id_pk},
+            code    TEXT NOT NULL,
+            student TEXT NOT NULL,
+            name    TEXT NOT NULL,
+            t       {real} NOT NULL,   -- epoch seconds
+            dataset TEXT NOT NULL,     -- the class's dataset when it was sent
+            h       INTEGER NOT NULL,
+            w       INTEGER NOT NULL,
+            pixels  TEXT NOT NULL      -- base64 of h*w uint8 (0..255), row-major
+        )""",
+        "CREATE INDEX IF NOT EXISTS drawings_by_code ON drawings (code, id)",
+        "CREATE INDEX IF NOT EXISTS drawings_by_student ON drawings (code, student, t)",
+        "CREATE TABLE IF NOT EXISTS drawings_hidden (code TEXT PRIMARY KEY)  -- lecturer hid them",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -457,7 +473,7 @@ class ClassStore:
 
     @staticmethod
     def _purge(conn, now: float) -> int:
-        for table in ("clicks", "students", "locks"):
+        for table in ("clicks", "students", "locks", "drawings", "drawings_hidden"):
             conn.execute(f"DELETE FROM {table} WHERE code IN "
                          "(SELECT code FROM classes WHERE expires <= ?)", (now,))
         return conn.execute("DELETE FROM classes WHERE expires <= ?", (now,)).rowcount
@@ -586,9 +602,9 @@ class ClassStore:
         return [Student(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
 
     def remove_student(self, code: str, token: str, student: str, block: bool = False) -> int:
-        """Remove a student and their clicks (lecturer only). With ``block`` the student id
-        may neither rejoin nor click again; otherwise it may join again. Returns the number of
-        clicks deleted.
+        """Remove a student with their clicks and drawings (lecturer only). With ``block`` the
+        student id may neither rejoin nor click again; otherwise it may join again. Returns the
+        number of clicks deleted.
 
         Raises
         ------
@@ -598,6 +614,7 @@ class ClassStore:
         with self._lecturer_tx(code, token) as conn:
             n = conn.execute("DELETE FROM clicks WHERE code = ? AND student = ?",
                              (code, student)).rowcount
+            conn.execute("DELETE FROM drawings WHERE code = ? AND student = ?", (code, student))
             if block:
                 conn.execute("INSERT INTO students (code, student, name, joined, blocked) "
                              "VALUES (?, ?, '', ?, 1) ON CONFLICT (code, student) "
@@ -635,7 +652,8 @@ class ClassStore:
                 conn.execute("DELETE FROM locks WHERE code = ?", (code,))
 
     def close(self, code: str, token: str) -> None:
-        """Delete a class and all its clicks (lecturer only; works on an expired class too).
+        """Delete a class with all its clicks, students and drawings (lecturer only; works on an
+        expired class too).
 
         Raises
         ------
@@ -645,7 +663,8 @@ class ClassStore:
         with self._tx(write=True) as conn:
             row = self._class_row(conn, code, self._clock(), allow_expired=True)
             self._check_token(row, token)
-            for table in ("clicks", "students", "locks", "classes"):
+            for table in ("clicks", "students", "locks", "drawings", "drawings_hidden",
+                          "classes"):
                 conn.execute(f"DELETE FROM {table} WHERE code = ?", (code,))
 
     # -- everyone ---------------------------------------------------------------------------

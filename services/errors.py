@@ -8,7 +8,8 @@ from __future__ import annotations
 from aecore.errors import LatentLabError
 
 __all__ = ["ClassroomError", "ClassNotFound", "ClassExpired", "NotLecturer", "RateLimited",
-           "ClassFull", "BadClick", "AnswersClosed"]
+           "ClassFull", "BadClick", "AnswersClosed", "BadDrawing", "WrongDataset",
+           "DrawingsHidden"]
 
 
 class ClassroomError(LatentLabError, ValueError):
@@ -52,3 +53,17 @@ class BadClick(ClassroomError):
 
 class AnswersClosed(ClassroomError):
     """A class question was revealed (or replaced by the next one): its answers are final."""
+
+
+class BadDrawing(BadClick):
+    """A drawing sent to the class map is malformed: not ``H*W`` pixels of 0..255 for the
+    class's dataset (:mod:`services.classdraw`)."""
+
+
+class WrongDataset(BadDrawing):
+    """A drawing was made for another dataset than the class's model's (e.g. an 8x8 digit sent
+    to a class on MNIST)."""
+
+
+class DrawingsHidden(ClassroomError):
+    """The lecturer hid the class's drawings: none is shown and new ones are refused."""

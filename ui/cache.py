@@ -26,6 +26,7 @@ from aecore.errors import DataError
 from aecore.models.base import Autoencoder
 from aecore.noise import add_noise
 from services import classroom, paths
+from services.classdraw import DrawStore
 from services.classlive import LiveBoard
 from services.classquiz import QuizStore
 from services.jobs import Registry
@@ -496,3 +497,10 @@ def quiz_store() -> QuizStore:
     database; one object, so its in-memory per-student answer pacing is shared by every
     session of this server."""
     return QuizStore(class_store())
+
+
+@st.cache_resource(show_spinner=False)
+def draw_store() -> DrawStore:
+    """The server's one store of students' drawings (:mod:`services.classdraw`), on the class
+    database; one object, so its in-memory per-student pacing is shared by every session."""
+    return DrawStore(class_store())

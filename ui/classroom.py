@@ -258,12 +258,14 @@ def _end() -> None:
 @st.fragment(run_every=POLL_S)
 def lecturer_view(info: CheckpointInfo, method: str) -> None:
     """The class's map: every student's click as a mark, the last ones numbered, and the
-    decoded images of the last :data:`STRIP` clicks. Refreshes every :data:`POLL_S` seconds."""
+    decoded images of the last :data:`STRIP` clicks; the students' drawings as red stars
+    (:mod:`ui.classdraw`). Refreshes every :data:`POLL_S` seconds."""
     code = st.session_state[CODE]
     seen = st.session_state.setdefault(SEEN, [])
     if st.session_state.pop(NEW_MAP, False):  # model switched, students removed, clicks
         seen.clear()                          # cleared: read the store's clicks afresh
         st.session_state[LAST] = 0
+        st.session_state.pop(state.CLASS_DRAWN, None)  # the drawings too (issue 19)
     try:
         while True:  # fetch everything new (pages of 500)
             new = cache.class_store().clicks(code, after_id=st.session_state.get(LAST, 0),
@@ -283,11 +285,19 @@ def lecturer_view(info: CheckpointInfo, method: str) -> None:
             (c.kind == "grid" and x0 <= c.x <= x1 and y0 <= c.y <= y1)]  # model) is not drawn
     n, k = counts["students"], counts["clicks"]
     st.markdown(f"**{n}** student{'s' * (n != 1)} · **{k}** click{'s' * (k != 1)}")
+    from . import classdraw  # students' drawings from Draw your own (issue 19)
+    try:
+        drawn = classdraw.lecturer_bar(md, code, st.session_state[TOKEN])
+    except ClassroomError as exc:
+        st.error(f"This class has ended: {exc}", icon=":material/error:")
+        return
     latentmap.show(key="class.map", info=info, model=md.model, atlas=md.atlas,
-                   test=md.test, overlays=class_overlays(md, seen), presenter=present.on())
+                   test=md.test, overlays=class_overlays(md, seen) + classdraw.overlays(drawn),
+                   presenter=present.on())
     if len(seen) > MAX_DRAWN:
         st.caption(f"The map shows the last {MAX_DRAWN:,} of {len(seen):,} clicks.")
     strip(md, seen[-STRIP:])
+    classdraw.strip(drawn)
 
 
 def class_overlays(md: mapview.MapData, clicks: list) -> list[dict]:

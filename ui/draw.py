@@ -105,8 +105,10 @@ def _encoder_blob(checkpoint_id: str, _model: Autoencoder) -> bytes:
     return encoder_blob_bytes(_model, checkpoint_id)
 
 
-def pad_data(dd: DrawData, presenter: bool = False) -> dict:
-    """The pad element's data: JSON-ready, small (the errors are N floats)."""
+def pad_data(dd: DrawData, presenter: bool = False, send: dict | None = None) -> dict:
+    """The pad element's data: JSON-ready, small (the errors are N floats). ``send``
+    (``{"label", "status", "ok"}``, from :func:`ui.classdraw.send_action`) adds the button
+    that sends the drawing's model-input pixels to the class map; None: no such button."""
     cfg = dd.model.config
     return {"key": KEY, "map_key": MAP_KEY, "map": f"map:{dd.info.id}:{dd.method}",
             "decoder": f"dec:{dd.info.id}", "encoder": f"enc:{dd.info.id}",
@@ -116,15 +118,20 @@ def pad_data(dd: DrawData, presenter: bool = False) -> dict:
             "unit": dd.unit, "noise": getattr(cfg, "noise", None) is not None,
             "width": drawing.stroke_width(tuple(cfg.input_shape[1:])),
             "samples": N_SAMPLES, "height": 460, "presenter": presenter,
-            "side_title": "decoder(z) under the pointer"}
+            "side_title": "decoder(z) under the pointer", "send": send}
 
 
-def show(dd: DrawData, presenter: bool = False) -> None:
-    """Send the blobs this session lacks, then mount the pad and its map."""
+def show(dd: DrawData, presenter: bool = False, send: dict | None = None,
+         on_send=None) -> None:
+    """Send the blobs this session lacks, then mount the pad and its map. ``send``: see
+    :func:`pad_data`; ``on_send()`` runs when the pad's send button sets its trigger value
+    ``send`` (``{"pixels": [H*W ints 0..255], "seq": n}``, read from
+    ``st.session_state[KEY]``)."""
     info = dd.info
     latentmap._send(f"dec:{info.id}", lambda: latentmap._decoder_blob(info.id, dd.model))
     map_id = f"map:{info.id}:{dd.method}"
     latentmap._send(map_id, lambda: latentmap._map_blob(map_id, info, dd.atlas, dd.test))
     latentmap._send(f"enc:{info.id}", lambda: _encoder_blob(info.id, dd.model))
-    _PAD(data=pad_data(dd, presenter), key=KEY, on_need_change=lambda: latentmap._on_need(KEY),
-         height="content")
+    _PAD(data=pad_data(dd, presenter, send), key=KEY,
+         on_need_change=lambda: latentmap._on_need(KEY),
+         on_send_change=on_send or (lambda: None), height="content")

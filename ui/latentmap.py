@@ -191,7 +191,8 @@ def show(*, key: str, info: CheckpointInfo, model: Autoencoder, atlas: Atlas, te
     pick : dict, optional
         The pinned point (ring) or spot (cross), as :func:`clean_pin` returns it.
     overlays : list of dict, optional
-        Extra marks: ``{"name", "xy": [[x, y], ...], "symbol", "color", "size", "text"}``.
+        Extra marks: ``{"name", "xy": [[x, y], ...], "symbol", "color", "size", "text"}``,
+        optionally ``"fill"`` (a colour inside the outline) and ``"line"`` (outline width, px).
     path : dict, optional
         ``{"xy": [[x, y], ...], "z": [[...], ...]}``: an interpolation path; the pointer near
         it decodes the code between its frames.

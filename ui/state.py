@@ -154,6 +154,8 @@ CLASS_SENT = Key("class.sent_seq")  # MAP_PICK_SEQ of the last click sent to the
 CLASS_SEEN = Key("class.seen")  # lecturer: the clicks on the current map (list of Click)
 CLASS_LAST = Key("class.last_id")  # lecturer: id of the last click fetched
 CLASS_NEW_MAP = Key("class.new_map")  # lecturer switched model: earlier clicks are another map
+CLASS_DRAWN = Key("class.drawn")  # lecturer: the class's drawings placed on the current map
+DRAW_SENT = Key("draw.sent")  # student: (kind, message, pad's seq) of the last drawing sent
 
 # -- Check your understanding, class questions (issue 15) ---------------------------------------
 CHECKS_PROGRESS = Key("checks.progress")  # {question id: {"choice": i, "correct": bool}} or

@@ -370,7 +370,8 @@ and projection in the sidebar and start a class: a short code appears in large t
 open this page on their own devices and type the code. They see the same map and click it as on
 the Latent map page; every click appears live on your map, with the decoded images of the last
 clicks in a strip. Ask them to *find a 7*, *find a place that decodes to garbage*, or *click
-where a 3 turns into an 8*, and watch the answers arrive.
+where a 3 turns into an 8*, and watch the answers arrive. Students can also draw a digit on the
+**Draw your own** page and send it: it lands on your map where the class model encodes it.
 """
 
 CLASS_START = """
@@ -706,6 +707,17 @@ DRAW_FACTS = ("The histogram holds the reconstruction errors of the {n} test ima
 DRAW_WHERE = ("Everything after a stroke runs in your browser (encoder, ellipse, samples, "
               "decoder, score): no message goes to the server, so the map answers as soon as "
               "the pen lifts. Map: {method}.")
+DRAW_SEND = ("You are in class **{code}**: **Send to the class map** (under the pad) sends the "
+             "{h} × {w} pixels the model sees, and nothing else, to the lecturer, whose map "
+             "shows where the class model encodes it (a red star). At most one drawing every "
+             "{gap:g} s and {per} in all per student.")
+DRAW_SEND_JOIN = ("In a class? Join it on the **Classroom** page first; then a **Send to the "
+                  "class map** button appears under the pad.")
+DRAW_SEND_OTHER = ("Your class **{code}** uses a model on **{dataset}**: pick a {dataset} model "
+                   "in the sidebar to send a drawing to the class map.")
+CLASS_DRAWINGS = ("Students can draw on the **Draw your own** page and press **Send to the class "
+                  "map**: each drawing is encoded with the class model and shown as a red star "
+                  "(the newest numbered D1, D2… as in the strip below the map).")
 DRAW_DAE = ("This is a denoising AE: move **noise σ** to add Gaussian noise to the drawing; the "
             "reconstruction is compared with the clean drawing.")
 

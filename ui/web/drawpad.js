@@ -106,6 +106,14 @@ class DrawPad {
     this.noise.type = "range"; this.noise.min = "0"; this.noise.max = "0.8"; this.noise.step = "0.05"; this.noise.value = "0";
     this.noiseVal = el("span", "", this.noiseBox, "0.00");
     this.noise.addEventListener("input", () => { this.noiseVal.textContent = (+this.noise.value).toFixed(2); this.run(null); });
+    // a student in a class (ui/classdraw.py): send the model-input pixels, nothing else
+    this.sendRow = el("div", "ld-row ld-sendrow", left);
+    this.sendBtn = el("button", "ll-btn ld-send", this.sendRow, "Send to the class map");
+    this.sendBtn.type = "button";
+    this.sendBtn.addEventListener("click", () => this.send());
+    this.sendMsg = el("div", "ld-sendmsg", left, "");
+    this.sendRow.style.display = this.sendMsg.style.display = "none";
+    this.sendSeq = 0;
     const pics = el("div", "ld-pics", left);
     const pic = (cap) => { const f = el("figure", "ld-fig", pics); const c = el("canvas", "ld-px", f); el("figcaption", "", f, cap); return c; };
     this.inCanvas = pic("what the model sees x");
@@ -129,6 +137,14 @@ class DrawPad {
     this.noiseBox.style.display = data.noise ? "" : "none";
     this.sampTitle.textContent = data.vae ? `${data.samples} samples z = μ + σ·ε, decoded` : "";
     this.strip.style.display = data.vae ? "" : "none";
+    const snd = data.send;
+    this.sendRow.style.display = this.sendMsg.style.display = snd ? "" : "none";
+    if (snd) {
+      this.sendBtn.textContent = snd.label;
+      this.sendMsg.textContent = snd.status || "";
+      this.sendMsg.classList.toggle("ld-sent", !!snd.ok);
+      this.sendBtn.disabled = !this.result;
+    }
     const pen = this.pad.getContext("2d");
     pen.lineCap = pen.lineJoin = "round"; pen.strokeStyle = "#000";
     pen.lineWidth = data.width * LLD_PAD;
@@ -165,10 +181,23 @@ class DrawPad {
   clear() {
     this.pad.getContext("2d").clearRect(0, 0, LLD_PAD, LLD_PAD);
     this.strokes = 0; this.result = null;
+    this.sendBtn.disabled = true;
     for (const c of [this.inCanvas, this.recCanvas]) c.getContext("2d").clearRect(0, 0, c.width, c.height);
     this.strip.textContent = "";
     this.errText.textContent = "Draw a digit: each finished stroke is encoded at once.";
     this.drawHist(); this.map.drawOver();
+  }
+
+  // the drawing as the model sees it (the clean x, before any noise), H*W grey values 0..255
+  modelPixels() {
+    return this.result ? this.result.x.map((v) => Math.round(255 * Math.min(Math.max(v, 0), 1))) : null;
+  }
+
+  send() {
+    const px = this.modelPixels();
+    if (!px || !this.data || !this.data.send) return;
+    this.sendBtn.disabled = true; this.sendMsg.textContent = "Sending…"; this.sendMsg.classList.remove("ld-sent");
+    this.component.setTriggerValue("send", {pixels: px, seq: ++this.sendSeq});
   }
 
   ink() {
@@ -216,6 +245,7 @@ class DrawPad {
     r.error = err;
     r.rank = 100 * d.errors.filter((e) => e < err).length / d.errors.length;
     this.result = r;
+    this.sendBtn.disabled = false;
     m.drawOver();  // the code / ellipse on the map first: that is what the latency counts
     if (ev) {
       LL.drawLat.length < 5000 && LL.drawLat.push(performance.now() - ev.timeStamp);

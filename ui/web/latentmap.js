@@ -331,10 +331,12 @@ class LatentMap {
       for (const p of d.path.xy) { const [X, Y] = P(p); g.beginPath(); g.arc(X, Y, 2.5 * s, 0, 7); g.fill(); }
     }
     for (const o of d.overlays || []) {  // samples, interpolation end B, class clicks
-      g.strokeStyle = o.color || "#000"; g.fillStyle = o.color || "#000"; g.lineWidth = 2;
+      g.strokeStyle = o.color || "#000"; g.fillStyle = o.color || "#000"; g.lineWidth = o.line ? o.line * s : 2;
       (o.xy || []).forEach((p, i) => {
         const [X, Y] = P(p);
-        g.beginPath(); shapePath(g, o.symbol || "diamond", X, Y, (o.size || 5) * s); g.stroke();
+        g.beginPath(); shapePath(g, o.symbol || "diamond", X, Y, (o.size || 5) * s);
+        if (o.fill) { g.fillStyle = o.fill; g.fill(); g.fillStyle = o.color || "#000"; }  // e.g. drawings: white inside
+        g.stroke();
         if (o.text && o.text[i] !== undefined) {
           g.font = `bold ${Math.round(11 * s)}px sans-serif`; g.textAlign = "left"; g.textBaseline = "bottom";
           g.fillText(String(o.text[i]), X + 6 * s, Y - 4 * s);
