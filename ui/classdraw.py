@@ -215,12 +215,15 @@ def send_action(info: CheckpointInfo) -> dict | None:
     if not code:
         st.caption(text.DRAW_SEND_JOIN)
         return None
-    try:
-        cls = cache.class_info(code)
+    try:  # the server's latest read of the class (services/classlive.py), not a query
+        snap = cache.live_board().watch(code)
     except ClassroomError as exc:
         st.warning(f"Your class has ended: {escape_md(exc)}", icon=":material/error:")
         return None
-    ds = cls.settings.get("dataset")
+    if snap.ended:
+        st.warning("Your class has ended.", icon=":material/error:")
+        return None
+    ds = snap.settings.get("dataset")
     if ds != info.dataset:
         st.info(text.DRAW_SEND_OTHER.format(code=code, dataset=escape_md(ds)),
                 icon=":material/swap_horiz:")
