@@ -17,7 +17,7 @@ every second (the training worker process is not counted; it is separate and sho
 
 ``--classroom`` runs the same load as a class (issue 7): a lecturer session starts a class on
 the Classroom page and answers its map's 2 s refresh; the students open ``Classroom?join=CODE``,
-click the class's map and fetch the class's state file every 1.5 s (±25 %) as the page's
+click the class's map and fetch the class's state file every 3 s (±25 %) as the page's
 watcher does (``ui/classwatch.py``; a fragment run only when the state changed). It also
 reports how long a click takes to appear on the lecturer's map (the refresh that first shows it).
 

@@ -4,7 +4,7 @@ A lecturer session opens a class; ``--sessions`` students open ``Classroom?join=
 first ``--ramp`` seconds (joins from one address are paced by the class store's bucket: 30 at
 once, then 3 a second). ``--clickers`` of them keep clicking the class's map every
 ``--interval`` s for the whole run. Every student's page fetches the class's state file every
-1.5 s (±25 %) for the whole visit, as its watcher's JavaScript does (``ui/classwatch.py``), and
+3 s (±25 %) for the whole visit, as its watcher's JavaScript does (``ui/classwatch.py``), and
 a changed state reruns the question's fragment. Once every student is in, the lecturer sends a
 predict-the-picture question (through the class store, as the Send button does); each student
 sees it at its next fetch (the "shown" time), waits a random 0.5-6 s, then picks an option and
@@ -71,7 +71,7 @@ async def open_class(port: int, out: dict) -> None:
 async def watch(k: int, s: stclient.Session, rng: random.Random, out: dict,
                 shown: asyncio.Future) -> None:
     """The page's class watcher, as its JavaScript does for the whole visit: fetch the state
-    file every 1.5 s (±25 %, random phase); on a change the trigger reruns the question's
+    file every 3 s (±25 %, random phase); on a change the trigger reruns the question's
     fragment, and the first run that shows the question resolves ``shown``."""
     await asyncio.sleep(s.watcher.period_s * rng.random())
     while True:
