@@ -87,8 +87,7 @@ def _student_width() -> int:
 def warm_pictures() -> int:
     """Encode every class question's pictures at the students' sizes once per server, before
     any is sent; returns how many sets. Otherwise the first student to see a picture question
-    encodes them while the class's other 299 runs wait on that one cache entry, then all finish
-    together (the question showed p50 5.8 s after Send, spread 0.06 s, bench/quiz_mode.py)."""
+    encodes them while the rest of the class's question runs wait on that cache entry."""
     n = 0
     for q in class_questions():
         if q.kind == "picture":
