@@ -95,9 +95,9 @@ def decoder_program(model: Autoencoder) -> DecoderProgram:
                         "w": put(wt), "b": put(b)})
         elif isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
             prev = layers[i - 1] if i else None
-            if not isinstance(prev, (nn.Linear, nn.ConvTranspose2d)):
+            if not isinstance(prev, (nn.Linear, nn.ConvTranspose2d, nn.Conv2d)):
                 raise ValueError(f"cannot fold {type(layer).__name__}: it does not follow a "
-                                 "Linear or ConvTranspose2d layer")
+                                 "Linear, Conv2d or ConvTranspose2d layer")
             continue  # folded into the layer before it
         elif isinstance(layer, nn.LayerNorm):
             n = int(math.prod(layer.normalized_shape))
@@ -133,6 +133,22 @@ def decoder_program(model: Autoencoder) -> DecoderProgram:
                         "hin": h, "win": w, "hout": ho, "wout": wo,
                         "w": put(wt), "b": put(b)})
             h, w = ho, wo
+        elif isinstance(layer, nn.Conv2d):  # an encoder's (encoder_program)
+            k, s, p = layer.kernel_size[0], layer.stride[0], layer.padding[0]
+            if layer.kernel_size[0] != layer.kernel_size[1] or layer.stride[0] != layer.stride[1] \
+                    or layer.padding[0] != layer.padding[1] or layer.dilation != (1, 1) \
+                    or layer.groups != 1 or h is None or not isinstance(layer.padding[0], int):
+                raise ValueError(f"unsupported Conv2d: {layer}")
+            # H_out = floor((H_in + 2 * pad - k) / stride) + 1   (PyTorch docs, no dilation)
+            ho, wo = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+            wt, b = _fold(layer.weight, layer.bias, nxt, nn.BatchNorm2d, 0)
+            ops.append({"op": "conv2d", "cin": layer.in_channels, "cout": layer.out_channels,
+                        "k": k, "stride": s, "pad": p, "hin": h, "win": w, "hout": ho,
+                        "wout": wo, "w": put(wt), "b": put(b)})
+            h, w = ho, wo
+        elif isinstance(layer, nn.Flatten):  # (C, H, W) feature map -> CHW vector, as torch
+            ops.append({"op": "flatten"})
+            h, w = None, None
         else:
             raise ValueError(f"cannot export decoder layer {type(layer).__name__}")
     if model.config.output == "sigmoid":
@@ -202,6 +218,10 @@ def run_program(prog: DecoderProgram, z: np.ndarray) -> np.ndarray:
             x = x.reshape(len(x), *op["shape"])
         elif kind == "conv_transpose2d":
             x = _conv_transpose(x, op, wts)
+        elif kind == "conv2d":
+            x = _conv2d(x, op, wts)
+        elif kind == "flatten":
+            x = x.reshape(len(x), -1)
     return x.reshape(len(x), *prog.output_shape)
 
 
@@ -223,28 +243,43 @@ def _conv_transpose(x: np.ndarray, op: dict, wts: np.ndarray) -> np.ndarray:
     return out + wts[op["b"]:op["b"] + co][None, :, None, None]
 
 
+def _conv2d(x: np.ndarray, op: dict, wts: np.ndarray) -> np.ndarray:
+    """Convolution (n, C_in, H, W) -> (n, C_out, H_out, W_out) (cross-correlation, as torch)."""
+    ci, co, k, s, p = op["cin"], op["cout"], op["k"], op["stride"], op["pad"]
+    W = wts[op["w"]:op["w"] + co * ci * k * k].reshape(co, ci, k, k)
+    ho, wo = op["hout"], op["wout"]
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    out = np.zeros((len(x), co, ho, wo))
+    for ky in range(k):
+        for kx in range(k):
+            # output (oy, ox) reads input (oy*s - p + ky, ox*s - p + kx)
+            patch = xp[:, :, ky:ky + (ho - 1) * s + 1:s, kx:kx + (wo - 1) * s + 1:s]
+            out += np.einsum("nchw,dc->ndhw", patch, W[:, :, ky, kx])
+    return out + wts[op["b"]:op["b"] + co][None, :, None, None]
+
+
 def encoder_program(model: Autoencoder) -> DecoderProgram:
-    """Flatten an MLP ``model.encoder`` into a :class:`DecoderProgram` the browser can run
-    (``ui/web/decoder.js`` runs it with the same interpreter as decoders).
+    """Flatten ``model.encoder`` (an MLP, or convolutions then dense layers) into a
+    :class:`DecoderProgram` the browser can run (``ui/web/decoder.js`` runs it with the same
+    interpreter as decoders).
 
     The program maps a flat image (C * H * W values, CHW order, in [0, 1]) to the encoder's
     raw output: ``z`` (AE, ``latent_dim`` values) or ``mu`` then ``logvar`` (VAE, ``2 *
     latent_dim`` values; the browser clamps logvar as :meth:`VAE.encode` does). It has no
     final sigmoid. ``latent_dim`` of the result is the program's input size and
-    ``output_shape`` is ``[out, 1, 1]``.
+    ``output_shape`` is ``[out, 1, 1]``. A convolutional encoder's program starts by
+    unflattening the image to (C, H, W); its ``Flatten`` becomes a ``flatten`` op.
 
     Raises
     ------
     ValueError
-        The encoder is not an MLP (a leading ``Flatten`` then layers the exporter knows),
-        e.g. a convolutional encoder.
+        The encoder holds a layer the exporter does not know, or has no Linear layer.
     """
     layers = list(model.encoder)
     if layers and isinstance(layers[0], nn.Flatten):
         layers = layers[1:]  # a (C, H, W) image is already flat in CHW order
-    if any(isinstance(m, (nn.Flatten, nn.Unflatten, nn.Conv2d)) for m in layers):
-        raise ValueError(f"{type(model).__name__}'s encoder is not an MLP; it cannot be "
-                         "exported for the browser")
+    if any(isinstance(m, nn.Conv2d) for m in layers):
+        layers = [nn.Unflatten(1, tuple(model.config.input_shape)), *layers]
     outs = [m.out_features for m in layers if isinstance(m, nn.Linear)]
     if not outs:
         raise ValueError("the encoder has no Linear layer")

@@ -1,7 +1,7 @@
 """Stroke -> ellipse on the Draw your own page, measured in headless Chromium.
 
 Prints numbers; asserts nothing. For each model it starts ``streamlit run app.py``, opens
-``Draw_your_own?model=NAME`` and draws strokes with the browser's own mouse events
+``Draw_your_own?dataset=DATA&model=NAME`` and draws strokes with the browser's own mouse events
 (``page.mouse``: down, a few moves, up). For each finished stroke the page records:
 
 - ``stroke -> drawn``: from the ``pointerup`` event's ``timeStamp`` (the input event) to the
@@ -70,9 +70,12 @@ def measure(browser, url: str, model: str, strokes: int) -> dict:
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
     sent: list[int] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(len(f))))
-    page.goto(f"{url}/Draw_your_own?model={model}")
+    dataset = model.split("_")[0]  # shipped names start with their dataset: digits_, mnist_
+    page.goto(f"{url}/Draw_your_own?dataset={dataset}&model={model}")
     page.wait_for_function(f"() => window.__latentlab && window.__latentlab.pads && {PAD} && "
                            f"{PAD}.map.meta && {PAD}.encoder", timeout=180_000)
+    if f"model={model}" not in page.url:  # the page fell back to another model
+        raise RuntimeError(f"the page shows another model than {model}: {page.url}")
     page.locator("canvas.ld-pad").first.scroll_into_view_if_needed()
     page.wait_for_timeout(1000)
     box = page.locator("canvas.ld-pad").first.bounding_box()

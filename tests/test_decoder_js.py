@@ -114,3 +114,31 @@ def test_browser_decoder_matches_torch(browser):
     page.close()
     assert len(worst) == len(SHIPPED) + len(VARIANTS) and len(SHIPPED) >= 10
     assert max(worst.values()) <= 1e-4, worst  # measured <= 1.2e-6 (float64 sums in JS)
+
+
+@pytest.mark.e2e
+def test_browser_encoder_matches_torch_for_mlp_and_conv_encoders(browser):
+    from aecore.export import encoder_program
+
+    page = browser.new_page()
+    page.set_content("<html><body></body></html>")
+    page.add_script_tag(content=(WEB / "decoder.js").read_text())
+    worst = {}
+    for name in ("digits_vae_z2", "mnist_convvae_z16"):
+        model, _ = checkpoints.load(checkpoints.SHIPPED_DIR / f"{name}.safetensors")
+        x = torch.rand(5, *model.config.input_shape, generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            ref = model.encoder(x).numpy()
+        prog = encoder_program(model)
+        raw = blob.pack({"id": "e", "kind": "decoder", "ops": prog.ops,
+                          "latent_dim": prog.latent_dim, "output_shape": prog.output_shape},
+                         {"weights": prog.weights})
+        got = page.evaluate(
+            """([b64, xs]) => {
+                const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+                const enc = llMakeDecoder(llParseBlob(bytes));
+                return xs.map(x => Array.from(enc.decode(x)));
+            }""", [base64.b64encode(raw).decode(), x.reshape(5, -1).tolist()])
+        worst[name] = float(np.abs(np.asarray(got) - ref).max())
+    page.close()
+    assert max(worst.values()) <= 1e-4, worst

@@ -63,3 +63,21 @@ def test_a_stroke_puts_the_posterior_ellipse_on_the_map(server, page):
     shot(page, "draw_your_own")
     page.get_by_role("button", name="Clear").click()
     assert _pad(page, RED) == 0 and _pad(page, "(p) => p.result") is None
+
+
+def test_a_stroke_on_a_conv_vae_is_encoded_in_the_browser_as_torch_does(server, page):
+    # the MNIST conv VAE's encoder runs in the page as conv2d ops (aecore.export.encoder_program)
+    open_page(page, server, "Draw_your_own?dataset=mnist&model=mnist_convvae_z16")
+    page.wait_for_function(f"() => window.__latentlab && window.__latentlab.pads && {PAD} "
+                           f"&& {PAD}.map.meta && {PAD}.encoder", timeout=120_000)
+    page.locator("canvas.ld-pad").first.scroll_into_view_if_needed()
+    _stroke(page, [(0.5, 0.15), (0.5, 0.5), (0.5, 0.85)])  # a "1"
+    page.wait_for_function(f"() => {PAD}.result && {PAD}.result.ellipse", timeout=20_000)
+    r = _pad(page, "(p) => p.result")
+    model, _ = checkpoints.load(checkpoints.SHIPPED_DIR / "mnist_convvae_z16.safetensors")
+    xt = torch.tensor(r["xin"], dtype=torch.float32).reshape(1, 1, 28, 28)
+    with torch.no_grad():
+        mu, _ = model.encode(xt)
+    assert len(r["mu"]) == 16
+    assert np.abs(np.array(r["mu"]) - mu[0].numpy()).max() < 1e-4
+    assert _pad(page, RED) > 50  # the projected posterior and its centre drawn on the map

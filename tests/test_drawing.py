@@ -52,22 +52,36 @@ def test_normalise_refuses_what_a_browser_cannot_have_drawn(bad):
         drawing.normalise(bad, (8, 8))
 
 
-@pytest.mark.parametrize("name", ["digits_ae_z2", "digits_vae_z2", "digits_dae_z16"])
+@pytest.mark.parametrize("name", ["digits_ae_z2", "digits_vae_z2", "digits_dae_z16",
+                                  "mnist_convvae_z16"])
 def test_encoder_program_equals_torch(name):
     model = _load(name)
-    x = torch.rand(20, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    x = torch.rand(20, *model.config.input_shape, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         ref = model.encoder(x).numpy()
-    got = run_program(encoder_program(model), x.reshape(20, -1).numpy()).reshape(20, -1)
-    assert np.abs(got - ref).max() <= 1e-5  # measured 6e-7
+    prog = encoder_program(model)
+    got = run_program(prog, x.reshape(20, -1).numpy()).reshape(20, -1)
+    assert np.abs(got - ref).max() <= 1e-5  # measured 6e-7 (MLP), 9e-7 (conv)
+    if name.startswith("mnist_conv"):  # the convolutions run as conv2d ops, then flatten
+        assert [o["op"] for o in prog.ops][:6] == ["unflatten", "conv2d", "relu", "conv2d",
+                                                   "relu", "flatten"]
 
 
-def test_a_conv_encoder_is_not_exported():
+def test_a_conv_encoder_with_batchnorm_is_folded_and_exported():
     from aecore.models.conv import ConvVAE, ConvVAEConfig
 
-    conv = ConvVAE(ConvVAEConfig(latent_dim=2, input_shape=(1, 28, 28)))
-    with pytest.raises(ValueError, match="not an MLP"):
-        encoder_program(conv)
+    torch.manual_seed(0)
+    conv = ConvVAE(ConvVAEConfig(latent_dim=2, input_shape=(1, 28, 28), norm="batchnorm",
+                                 channels=(8, 16), hidden=(32,))).eval()
+    for m in conv.encoder:  # non-trivial running statistics, so folding matters
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+    x = torch.rand(4, 1, 28, 28)
+    with torch.no_grad():
+        ref = conv.encoder(x).numpy()
+    got = run_program(encoder_program(conv), x.reshape(4, -1).numpy()).reshape(4, -1)
+    assert np.abs(got - ref).max() <= 1e-4
 
 
 def test_a_constructed_encoder_with_a_known_code_gives_its_ellipse():

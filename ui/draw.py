@@ -6,8 +6,8 @@ decoded and scored, all in the page (``ui/web/drawpad.js``), so no rerun happens
 The server alternative costs a rerun per stroke, whose floor on this machine is p50 167 ms /
 p95 235 ms before any work (``shared/notes/components-v2.md``): over the 150 ms target on its
 own. The digits MLP encoder is ~50,000 multiply-adds, a fraction of a millisecond in
-JavaScript (``bench/draw_latency.py`` measures stroke -> ellipse). Convolutional encoders are
-not exported for the browser; the page says so.
+JavaScript; the MNIST convolutional encoder ~1.8 million, a few milliseconds
+(``bench/draw_latency.py`` measures stroke -> ellipse for both).
 
 The element carries only ``ui/web/drawstub.js`` and small JSON: the sorted test errors (for
 the histogram and the percentile), the model's facts, and blob ids; the encoder's weights
@@ -70,13 +70,14 @@ def load_draw_data(info: CheckpointInfo) -> DrawData:
     Raises
     ------
     DataError
-        The model's encoder cannot run in the browser (a convolutional encoder).
+        The model's encoder holds a layer the browser's interpreter does not know.
     """
     model = cache.load_model(str(info.path), info.id)
     try:
         encoder_program(model)
     except ValueError as exc:
-        raise DataError(f"{exc}. Pick an MLP model (every digits model is one).") from None
+        raise DataError(f"{exc}. Pick a shipped model (each one's encoder runs in the "
+                        "browser).") from None
     method = map_method(model.config.latent_dim)
     errors = np.sort(cache.recon_errors(str(info.path), info.id).astype(float))
     return DrawData(info=info, model=model, method=method, atlas=cache.atlas(info, method),
@@ -87,12 +88,13 @@ def load_draw_data(info: CheckpointInfo) -> DrawData:
 
 def encoder_blob_bytes(model: Autoencoder, checkpoint_id: str) -> bytes:
     """The encoder of ``model`` as an LLB1 blob with id ``enc:<checkpoint_id>`` (float32
-    weights, 0.2 MB for the digits MLPs); ``ui/web/decoder.js`` runs it like a decoder.
+    weights, 0.2 MB for the digits MLPs, 0.9 MB for the MNIST conv VAE); ``ui/web/decoder.js``
+    runs it like a decoder.
 
     Raises
     ------
     ValueError
-        From :func:`aecore.export.encoder_program` (not an MLP encoder).
+        From :func:`aecore.export.encoder_program` (a layer it does not know).
     """
     prog = encoder_program(model)
     return blob.pack({"id": f"enc:{checkpoint_id}", "kind": "decoder", "ops": prog.ops,

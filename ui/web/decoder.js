@@ -41,6 +41,14 @@ function llMakeDecoder(blob) {
       convW.set(op, t);
       maxLen = Math.max(maxLen, op.cout * op.hout * op.wout);
     }
+    if (op.op === "conv2d") {  // an encoder's: (C_out, C_in, k, k) -> (k, k, C_in, C_out)
+      const {cin, cout, k} = op, t = new Float64Array(cin * k * k * cout);
+      for (let co = 0; co < cout; co++) for (let ci = 0; ci < cin; ci++)
+        for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++)
+          t[((ky * k + kx) * cin + ci) * cout + co] = W[op.w + ((co * cin + ci) * k + ky) * k + kx];
+      convW.set(op, t);
+      maxLen = Math.max(maxLen, op.cout * op.hout * op.wout);
+    }
   }
   let a = new Float64Array(maxLen), b = new Float64Array(maxLen);
   const out = new Float32Array(shape.reduce((p, v) => p * v, 1));
@@ -105,6 +113,35 @@ function llMakeDecoder(blob) {
             }
           }
           [a, b] = [b, a]; len = n; hwc = [cout, hout, wout]; break;
+        }
+        case "conv2d": {  // out[oy, ox, :] = b + sum in[oy*s - p + ky, ox*s - p + kx, ci] * w[ky, kx, ci, :]
+          const {cin, cout, k, stride: s, pad: p, hin, win, hout, wout} = op, t = convW.get(op);
+          for (let oy = 0; oy < hout; oy++) for (let ox = 0; ox < wout; ox++) {
+            const ob = (oy * wout + ox) * cout;
+            for (let co = 0; co < cout; co++) b[ob + co] = W[op.b + co];
+            for (let ky = 0; ky < k; ky++) {
+              const iy = oy * s - p + ky;
+              if (iy < 0 || iy >= hin) continue;
+              for (let kx = 0; kx < k; kx++) {
+                const ix = ox * s - p + kx;
+                if (ix < 0 || ix >= win) continue;
+                const ib = (iy * win + ix) * cin;
+                for (let ci = 0; ci < cin; ci++) {
+                  const v = a[ib + ci];
+                  if (v === 0) continue;
+                  const tb = ((ky * k + kx) * cin + ci) * cout;
+                  for (let co = 0; co < cout; co++) b[ob + co] += v * t[tb + co];
+                }
+              }
+            }
+          }
+          [a, b] = [b, a]; len = cout * hout * wout; hwc = [cout, hout, wout]; break;
+        }
+        case "flatten": {  // HWC -> CHW vector, as torch's Flatten lays a feature map out
+          if (!hwc) break;
+          const [c, h, w] = hwc;
+          for (let ch = 0; ch < c; ch++) for (let q = 0; q < h * w; q++) b[ch * h * w + q] = a[q * c + ch];
+          [a, b] = [b, a]; len = c * h * w; hwc = null; break;
         }
         default: throw new Error("unknown decoder op " + op.op);
       }
