@@ -155,7 +155,7 @@ def test_300_students_answer_at_once_from_several_processes(db):
     path = db
     store, code, token = _class(db, n_students=300)
     r = QuizStore(store).ask(code, token, "hole-picture", n_options=4, correct=2)
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context("spawn")  # not fork: see tests/test_classroom.py's _ctx
     n_proc = 6
     barrier, out = ctx.Barrier(n_proc), ctx.Queue()
     procs = [ctx.Process(target=_answer_many, args=(path, code, r.id,

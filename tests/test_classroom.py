@@ -403,7 +403,10 @@ def _lecturer_reads(store, code, alive):
 
 
 def _ctx():
-    return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    # spawn, never fork: this process may run the live board's thread (ui.cache.live_board,
+    # started by the page tests), and a child forked while that thread was inside SQLite
+    # inherits SQLite's mutex locked and hangs at its first connect
+    return mp.get_context("spawn")
 
 
 def _run_procs(db, code, limits, store):
