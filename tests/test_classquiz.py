@@ -1,12 +1,12 @@
 """Class questions in the class database: one answer per student per question, changeable until
 the reveal; counts only; the reveal switches the class's map in the same transaction; pre/post
 percentages; 300 students answering at once from several processes, each counted once."""
-import multiprocessing as mp
 import time
 
 import pytest
 
 from tests import pgtest
+from tests.procs import spawning
 
 from services.classquiz import QuizLimits, QuizStore
 from services.classroom import ClassStore, Limits
@@ -155,14 +155,14 @@ def test_300_students_answer_at_once_from_several_processes(db):
     path = db
     store, code, token = _class(db, n_students=300)
     r = QuizStore(store).ask(code, token, "hole-picture", n_options=4, correct=2)
-    ctx = mp.get_context("spawn")  # not fork: see tests/test_classroom.py's _ctx
     n_proc = 6
-    barrier, out = ctx.Barrier(n_proc), ctx.Queue()
-    procs = [ctx.Process(target=_answer_many, args=(path, code, r.id,
-                                                    [f"s{k}" for k in range(p, 300, n_proc)],
-                                                    barrier, out)) for p in range(n_proc)]
-    for p in procs:
-        p.start()
+    with spawning() as ctx:  # tests/procs.py: why spawn, and a plain __main__
+        barrier, out = ctx.Barrier(n_proc), ctx.Queue()
+        procs = [ctx.Process(target=_answer_many, args=(path, code, r.id,
+                                                        [f"s{k}" for k in range(p, 300, n_proc)],
+                                                        barrier, out)) for p in range(n_proc)]
+        for p in procs:
+            p.start()
     errors = [out.get(timeout=120) for _ in procs]
     for p in procs:
         p.join(timeout=60)

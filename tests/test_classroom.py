@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 import sqlite3
 import threading
 
@@ -16,6 +15,7 @@ from services.errors import (BadClick, ClassExpired, ClassFull, ClassNotFound, C
 from services.paths import state_dir
 
 from . import pgtest
+from .procs import spawning
 
 FAST = Limits(min_interval_s=0, per_minute=10**6)  # no rate limit: concurrency tests
 SETTINGS = {"dataset": "digits", "model": "/x/digits_vae_z2.safetensors", "model_id": "abc",
@@ -402,21 +402,14 @@ def _lecturer_reads(store, code, alive):
             return seen
 
 
-def _ctx():
-    # spawn, never fork: this process may run the live board's thread (ui.cache.live_board,
-    # started by the page tests), and a child forked while that thread was inside SQLite
-    # inherits SQLite's mutex locked and hangs at its first connect
-    return mp.get_context("spawn")
-
-
 def _run_procs(db, code, limits, store):
-    ctx = _ctx()
-    start, out = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_student_proc,
-                         args=(str(db), code, f"p{k}", N_CLICKS, limits, start, out))
-             for k in range(N_PROCS)]
-    for p in procs:
-        p.start()
+    with spawning() as ctx:  # tests/procs.py: why spawn, and a plain __main__
+        start, out = ctx.Event(), ctx.Queue()
+        procs = [ctx.Process(target=_student_proc,
+                             args=(str(db), code, f"p{k}", N_CLICKS, limits, start, out))
+                 for k in range(N_PROCS)]
+        for p in procs:
+            p.start()
     start.set()
     seen = _lecturer_reads(store, code, lambda: any(p.is_alive() for p in procs))
     results = [out.get(timeout=60) for _ in procs]
