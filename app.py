@@ -1,28 +1,17 @@
-"""Latent Lab home page: what an autoencoder is and what each page shows."""
+"""Latent Lab: ``streamlit run app.py`` serves the app; this file is also its home page.
+
+``streamlit run`` finds the ``st.App`` below and serves it with the class API
+(:mod:`services.classapi`: a student's click without a script run) beside the pages; every
+browser session then runs this file as ``__main__``, which draws the home page: what an
+autoencoder is and what each page shows.
+"""
 import streamlit as st
 
-from ui import cache, checks, explain, links, shell, text
+if __name__ != "__main__":  # imported by the server (uvicorn), not run for a session
+    from services import classapi
 
-shell.page_setup("Home", icon=":material/home:", sidebar=False)
-st.title("Latent Lab")
-st.caption("An interactive latent-space explorer for teaching autoencoders.")
-st.markdown(text.HOME)
-st.latex(text.FORMULA_AE)
-st.latex(text.FORMULA_ELBO)
-if (default := cache.model_named("digits_vae_z2")) is not None:
-    st.markdown(text.HOME_DIAGRAM)
-    with st.columns([3, 2])[0]:
-        explain.model_diagram(default, key="home.diagram", height=150)
-st.subheader("Ready lessons")
-st.caption(text.LESSONS_INTRO)
-for lesson in links.LESSONS:
-    st.page_link(lesson.page, label=lesson.title, icon=":material/school:",
-                 query_params=lesson.params)
-    st.caption(lesson.blurb)
-st.subheader("Pages")
-for path, (label, icon, blurb) in text.PAGES.items():
-    st.page_link(path, label=label, icon=icon)
-    st.caption(blurb)
-st.caption("Runs offline on scikit-learn's 8×8 handwritten digits with pretrained models. "
-           "Pick a dataset and model in the sidebar of any page.")
-checks.section("Home")
+    app = st.App(__file__, routes=classapi.routes())
+else:
+    from ui import home
+
+    home.page()

@@ -8,15 +8,17 @@ once, then 3 a second). ``--clickers`` of them keep clicking the class's map eve
 a changed state reruns the question's fragment. Once every student is in, the lecturer sends a
 predict-the-picture question (through the class store, as the Send button does); each student
 sees it at its next fetch (the "shown" time), waits a random 0.5-6 s, then picks an option and
-presses "Send my answer" (a run of the answer's own small fragment; its time is the answer's
-latency), and stays until
-the 10-s window ends. An answer is an error unless its run finished without an exception and
-showed "Your answer: X". At the end the store's tally must hold every student's answer once,
-with the options they chose, and the lecturer's page must say "N of N answered".
+presses "Send my answer": as the answer box's JavaScript does (``ui/web/answerbox.js``), one
+POST to the class API (``services/classapi.py``, no script run); the time to its reply is the
+answer's latency. It stays until the 10-s window ends. An answer is an error unless the reply
+says it was stored with the chosen option. At the end the store's tally must hold every
+student's answer once, with the options they chose, and the lecturer's page must say "N of N
+answered".
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
 import sys
@@ -34,19 +36,13 @@ QUESTION = "hole-picture"  # 4 pictures, options A-D
 WINDOW_S = 10.0
 
 
-def _widgets(run: stclient.Run, fragments: dict | None = None) -> dict[str, str]:
-    """label -> widget id of the widgets a run drew (and label -> the fragment that drew it
-    into ``fragments``, if given)."""
-    out = {}
-    for m in run.msgs:
-        if m.WhichOneof("type") == "delta" and m.delta.WhichOneof("type") == "new_element":
-            el = m.delta.new_element
-            proto = getattr(el, el.WhichOneof("type"))
-            if getattr(proto, "id", "") and getattr(proto, "label", ""):
-                out[proto.label] = proto.id
-                if fragments is not None:
-                    fragments[proto.label] = m.delta.fragment_id
-    return out
+def _answer_box(run: stclient.Run) -> dict | None:
+    """The data of the answer box (``ui/answerbox.py``) a run drew, if it drew one."""
+    for m in run.elements("bidi_component"):
+        data = json.loads(m.delta.new_element.bidi_component.json)
+        if isinstance(data, dict) and "options" in data and "url" in data:
+            return data
+    return None
 
 
 def _code_texts(run: stclient.Run) -> str:
@@ -85,7 +81,7 @@ async def watch(k: int, s: stclient.Session, rng: random.Random, out: dict,
             out["poll_s"].append(run.seconds)
             if not run.ok:
                 out["errors"].append(f"student {k}: watcher run failed {run.exceptions[:1]}")
-            elif not shown.done() and "Send my answer" in _widgets(run):
+            elif not shown.done() and _answer_box(run) is not None:
                 shown.set_result(run)
         await asyncio.sleep(s.watcher.period_s * rng.uniform(0.75, 1.25))
 
@@ -117,10 +113,10 @@ async def student(k: int, port: int, args, out: dict, asked: asyncio.Event) -> N
                 await asyncio.sleep(max(0.0, next_click - time.perf_counter()))
                 if asked.is_set():
                     break
-                run, ok = await s.click_map(rng)
-                out["click_s"].append(run.seconds)
+                secs, _, ok, why = await s.pin(rng)  # the class API, as the page sends it
+                out["click_s"].append(secs)
                 if not ok:
-                    out["errors"].append(f"student {k}: click failed {run.exceptions[:1]}")
+                    out["errors"].append(f"student {k}: click failed {why}")
                 next_click = max(next_click + args.interval, time.perf_counter())
         else:
             await asked.wait()
@@ -132,26 +128,22 @@ async def student(k: int, port: int, args, out: dict, asked: asyncio.Event) -> N
                                  f"{WINDOW_S + 30:.0f} s")
             return
         out["shown_at"].append(time.perf_counter() - t_q)
-        frags = {}
-        w = _widgets(run, frags)
+        box = _answer_box(run)
         await asyncio.sleep(rng.uniform(0.5, 6.0))  # thinking
-        choice = "ABCD"[k % 4]
-        radio = WidgetState(id=w["Your answer"], string_value=choice)
-        send = WidgetState(id=w["Send my answer"], trigger_value=True)
-        run = await s.fragment_run(frags["Send my answer"], [radio, send])  # its own fragment
-        out["answer_s"].append(run.seconds)
+        choice = k % 4
+        secs, status, reply = await s.post_json(box["url"], {**box["body"], "choice": choice})
+        out["answer_s"].append(secs)
         out["answered_at"].append(time.perf_counter() - t_q)
-        if run.ok and f"Your answer: {choice}" in run.texts():
+        if status == 200 and reply == {"ok": True, "choice": choice}:
             out["answers_ok"] += 1
         else:
-            out["errors"].append(f"student {k}: answer failed {run.exceptions[:1]} "
-                                 f"{run.texts()[-200:]}")
+            out["errors"].append(f"student {k}: answer refused: status {status}, {reply}")
         await asyncio.sleep(max(0.0, t_q + WINDOW_S - time.perf_counter()))
         if clicker:  # the map stays in use during the window too
-            run, ok = await s.click_map(rng)
-            out["click_s"].append(run.seconds)
+            secs, _, ok, why = await s.pin(rng)
+            out["click_s"].append(secs)
             if not ok:
-                out["errors"].append(f"student {k}: click failed {run.exceptions[:1]}")
+                out["errors"].append(f"student {k}: click failed {why}")
     except Exception as exc:  # a dropped connection or a protocol error is an error too
         out["errors"].append(f"student {k}: {type(exc).__name__}: {exc}")
     finally:

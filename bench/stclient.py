@@ -54,6 +54,7 @@ class MapChart:
     fragment_id: str
     xy: np.ndarray  # (N, 2) map positions of the points, from the map blob
     extent: tuple[float, float, float, float]  # x0, x1, y0, y1 of the map's grid
+    post: dict | None = None  # a class map: pins go to this API request (``ui.latentmap``)
 
     @classmethod
     def from_element(cls, msg: ForwardMsg, blobs: dict) -> MapChart | None:
@@ -67,7 +68,7 @@ class MapChart:
         head, arrays = blob
         g = head["grid"]
         return cls(el.id, msg.delta.fragment_id, arrays["xy"].reshape(-1, 2),
-                   (g["x0"], g["x1"], g["y0"], g["y1"]))
+                   (g["x0"], g["x1"], g["y0"], g["y1"]), data.get("post"))
 
     @property
     def n_points(self) -> int:
@@ -84,6 +85,12 @@ class MapChart:
     def click(self, rng: random.Random, p_empty: float = 0.3) -> tuple[str, str]:
         """Trigger JSON of a pin on a random data point or empty spot (as the browser sends
         it), and what the panel must then show (an image caption)."""
+        pin, expect = self.random_pin(rng, p_empty)
+        pin["seq"] = rng.randrange(1 << 30)
+        return json.dumps([{"event": "pin", "value": pin}]), expect
+
+    def random_pin(self, rng: random.Random, p_empty: float = 0.3) -> tuple[dict, str]:
+        """A pin on a random data point or empty spot, and what the panel must then show."""
         if rng.random() < p_empty:
             x0, x1, y0, y1 = self.extent
             pin = {"kind": "grid", "x": x0 + 0.03 * (x1 - x0) * (1 + rng.random()),
@@ -92,8 +99,7 @@ class MapChart:
         else:
             pin = {"kind": "point", "index": rng.randrange(self.n_points)}
             expect = "reconstruction x̂"
-        pin["seq"] = rng.randrange(1 << 30)
-        return json.dumps([{"event": "pin", "value": pin}]), expect
+        return pin, expect
 
 
 @dataclass
@@ -136,21 +142,37 @@ class HttpConnection:
         TimeoutError, ConnectionError
             No answer within ``timeout`` s, or the connection failed twice.
         """
+        return await self.request("GET", path, b"", timeout, retry=True)
+
+    async def post_json(self, path: str, obj, timeout: float = 30) -> tuple[int, dict]:
+        """One POST of ``obj`` as JSON (as ``fetch`` sends it; not retried: a POST is not
+        idempotent); returns the status and the JSON reply ({} if the reply is not JSON)."""
+        status, body = await self.request("POST", path, json.dumps(obj).encode(), timeout)
+        try:
+            return status, json.loads(body)
+        except ValueError:
+            return status, {}
+
+    async def request(self, method: str, path: str, body: bytes = b"", timeout: float = 30,
+                      retry: bool = False) -> tuple[int, bytes]:
+        """One request; with ``retry``, once more on a fresh connection if this one failed."""
         for attempt in (0, 1):
             try:
-                return await asyncio.wait_for(self._get(path), timeout)
+                return await asyncio.wait_for(self._request(method, path, body), timeout)
             except (ConnectionError, asyncio.IncompleteReadError, ValueError):
                 self.close()
-                if attempt:
+                if attempt or not retry:
                     raise
         raise AssertionError("unreachable")
 
-    async def _get(self, path: str) -> tuple[int, bytes]:
+    async def _request(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
         if self._rw is None:
             self._rw = await asyncio.open_connection(self.host, self.port)
         reader, writer = self._rw
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                     "Cache-Control: no-store\r\n\r\n".encode())
+        extra = (f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                 if method == "POST" else "")
+        writer.write(f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                     f"Cache-Control: no-store\r\n{extra}\r\n".encode() + body)
         await writer.drain()
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
         status = int(head[0].split(" ", 2)[1])
@@ -364,6 +386,46 @@ class Session:
         run = await self._rerun(self._client_state([w], self.chart.fragment_id), timeout)
         return run, run.ok and expect in run.captions
 
+    def _http_connection(self) -> HttpConnection:
+        """The session's keep-alive HTTP connection to its server (for fetches and posts)."""
+        if self._http is None:
+            host, port = self.url.split("//")[1].split("/")[0].split(":")
+            self._http = HttpConnection(host, int(port))
+        return self._http
+
+    async def post_pin(self, rng: random.Random, timeout: float = 60) -> tuple[float, int, dict]:
+        """Pin a class map once as its JavaScript does: one POST to the class API (no script
+        run). Returns the seconds until the reply, its status and its JSON."""
+        if self.chart is None or not self.chart.post:
+            raise RuntimeError("this page's map sends its pins to Python, not to the class API")
+        pin, _ = self.chart.random_pin(rng)
+        post = self.chart.post
+        return await self.post_json(post["url"], {**post["body"], "pick": pin}, timeout)
+
+    async def post_json(self, url: str, obj, timeout: float = 60) -> tuple[float, int, dict]:
+        """POST ``obj`` as JSON to ``url`` (relative to the server's root, as a page's
+        ``fetch`` resolves it) on the session's keep-alive connection. Returns the seconds
+        until the reply, its status and its JSON."""
+        t0 = time.perf_counter()
+        status, reply = await self._http_connection().post_json("/" + url, obj, timeout)
+        return time.perf_counter() - t0, status, reply
+
+    async def pin(self, rng: random.Random, timeout: float = 60) -> tuple[float, float, bool, str]:
+        """Pin the page's map once, the way its page sends it: a class map through the class
+        API (:meth:`post_pin`), any other map through a fragment run (:meth:`click_map`).
+
+        Returns the seconds until the answer (the reply; the finished run), the seconds until
+        the server began (the same for a POST; the run's start), whether it succeeded (stored;
+        drew the expected image) and, on failure, why.
+        """
+        if self.chart is not None and self.chart.post:
+            secs, status, reply = await self.post_pin(rng, timeout)
+            return secs, secs, status == 200 and reply.get("ok") is True, \
+                f"status {status}, reply {reply}"
+        run, ok = await self.click_map(rng, timeout)
+        return run.seconds, run.started_s or run.seconds, ok, \
+            f"status {run.status}, exceptions {run.exceptions[:1]}, captions {run.captions}"
+
     async def poll_watcher(self, timeout: float = 60) -> tuple[float, Run | None]:
         """One fetch of the class's state file, as the watcher's JavaScript does; when the file
         differs from the state the page was drawn with, send the trigger (a fragment run).
@@ -385,10 +447,7 @@ class Session:
         if w.url is None:
             value = "tick"
         else:
-            if self._http is None:
-                host, port = self.url.split("//")[1].split("/")[0].split(":")
-                self._http = HttpConnection(host, int(port))
-            status, body = await self._http.get("/" + w.url, timeout)
+            status, body = await self._http_connection().get("/" + w.url, timeout)
             if status != 200:
                 raise RuntimeError(f"the class's state file answered {status}")
             value = body.decode().strip()

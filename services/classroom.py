@@ -44,7 +44,7 @@ from typing import Any
 from .db import (Database, DatabaseBusy, DatabaseUnusable, SchemaTooNew, is_url,
                  open_database)
 from .errors import (BadClick, ClassExpired, ClassFull, ClassNotFound, ClassroomError, NotLecturer,
-                     RateLimited)
+                     NotThisStudent, RateLimited)
 from .paths import state_dir
 
 __all__ = ["CODE_ALPHABET", "CODE_LEN", "SCHEMA_VERSION", "Limits", "ClassInfo", "Click",
@@ -214,7 +214,8 @@ class Limits:
     per_minute : int
         Per student: clicks in any 60 s window.
     max_clicks : int
-        Per class: stored clicks.
+        Per class: stored clicks (60,000: 300 students pinning every 3 s for 10 minutes; the
+        lecturer's Clear all clicks makes room again).
     max_students : int
         Per class: distinct student ids that clicked.
     ttl_s : float
@@ -231,7 +232,7 @@ class Limits:
 
     min_interval_s: float = 0.25
     per_minute: int = 60
-    max_clicks: int = 20000
+    max_clicks: int = 60000
     max_students: int = 300
     ttl_s: float = 3 * 3600
     max_name_len: int = 24
@@ -389,6 +390,23 @@ def _check_student(student: Any) -> None:
                        f"got {str(student)[:20]!r}")
 
 
+def _student_key(token_hash: str, student: str) -> str:
+    """HMAC-SHA256 of ``student`` under the class's hashed lecturer token, 32 hex digits."""
+    return hmac.new(token_hash.encode(), b"student:" + student.encode(),
+                    hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class ClickRequest:
+    """One click to store with :meth:`ClassStore.add_clicks` (arguments as
+    :meth:`ClassStore.add_click` takes them; checked there, not here)."""
+
+    code: Any
+    student: Any
+    pick: Any
+    name: Any = ""
+
+
 def _row_to_click(r: tuple) -> Click:
     id_, code, student, name, t, kind, x, y, idx = r
     return Click(id=id_, code=code, student=student, name=name, t=t, kind=kind,
@@ -436,6 +454,8 @@ class ClassStore:
         self._last: dict[tuple[str, str], float] = {}  # (code, student) -> last click time
         self._hold: dict[tuple[str, str], float] = {}  # (code, student) -> refused until
         self._maps: dict[str, tuple[float, dict]] = {}  # code -> (read at, settings)
+        self._hashes: dict[str, tuple[float, str]] = {}  # code -> (read at, token hash)
+        self._counted: dict[str, tuple[int, int]] = {}  # code -> (click id, clicks up to it)
         try:
             self.db: Database = open_database(target)
             self.db.migrate(MIGRATIONS)
@@ -501,6 +521,74 @@ class ClassStore:
         seen = self._maps.get(code)
         if seen is not None and now - seen[0] < 5.0:
             _check_on_map(seen[1], kind, x, y, idx)
+
+    def _count_clicks(self, conn, code: str) -> int:
+        """The class's stored clicks, counted inside a write transaction.
+
+        After a click this store wrote, only the clicks after it are counted (writes are
+        serialised, so ids follow commit order): an upper bound, since clicks deleted since
+        are still in it; a full count settles it whenever that bound reaches
+        ``limits.max_clicks``. (A full count per click grew with the class: 1.7 ms of the
+        write lock at 20,000 clicks.)
+        """
+        seen = self._counted.get(code)
+        if seen is not None:
+            n = seen[1] + conn.execute("SELECT COUNT(*) FROM clicks WHERE code = ? AND id > ?",
+                                       (code, seen[0])).fetchone()[0]
+            if n < self.limits.max_clicks:
+                return n
+        return conn.execute("SELECT COUNT(*) FROM clicks WHERE code = ?", (code,)).fetchone()[0]
+
+    # -- students' keys (the class API) ------------------------------------------------------
+
+    def student_key(self, code: str, student: str) -> str:
+        """The key a student's page sends with each click and answer through the class API
+        (:mod:`services.classapi`), which has no Streamlit session to say who is asking.
+
+        It is HMAC-SHA256 of the student id under the class's stored lecturer-token hash (a
+        secret no page ever shows), 32 hex digits: every replica on the same database computes
+        the same key, and it cannot be derived from another student's.
+
+        Raises
+        ------
+        BadClick
+            Malformed code or student id.
+        ClassNotFound, ClassExpired
+        """
+        code = normalize_code(code)
+        _check_student(student)
+        with self._tx(write=False) as conn:
+            row = self._class_row(conn, code, self._clock())
+        self._remember(self._hashes, code, (self._clock(), row[1]))
+        return _student_key(row[1], student)
+
+    def check_student_key(self, code: str, student: str, key: Any) -> None:
+        """Refuse a request whose ``key`` is not :meth:`student_key` of this student.
+
+        The class's token hash is read at most every 5 s per class (a flood of forged keys
+        costs no write lock and few reads).
+
+        Raises
+        ------
+        BadClick
+            Malformed code or student id.
+        NotThisStudent
+            ``key`` is not this student's key.
+        ClassNotFound, ClassExpired
+        """
+        code = normalize_code(code)
+        _check_student(student)
+        now = self._clock()
+        seen = self._hashes.get(code)
+        if seen is None or now - seen[0] >= 5.0:
+            with self._tx(write=False) as conn:
+                row = self._class_row(conn, code, now)
+            seen = (now, row[1])
+            self._remember(self._hashes, code, seen)
+        if not isinstance(key, str) or not key.isascii() or not hmac.compare_digest(
+                _student_key(seen[1], student), key):
+            raise NotThisStudent("this request did not come from that student's page; "
+                                 "reload the page and join again")
 
     # -- lecturer ---------------------------------------------------------------------------
 
@@ -805,58 +893,123 @@ class ClassStore:
             Closer than ``min_interval_s`` to this student's last click, or ``per_minute``
             clicks already in the last 60 s; ``retry_after_s`` says when to try again.
         """
-        code = normalize_code(code)
-        _check_student(student)
-        name = clean_name(name, self.limits.max_name_len)
-        kind, x, y, idx = _check_pick(pick)
-        self._early_refusal(code, student, kind, x, y, idx)
-        lim = self.limits
+        got = self.add_clicks([ClickRequest(code, student, pick, name)], auto_join)[0]
+        if isinstance(got, ClassroomError):
+            raise got
+        return got
+
+    def add_clicks(self, requests: list[ClickRequest],
+                   auto_join: bool = True) -> list[Click | ClassroomError]:
+        """Store many students' clicks in one write transaction (the class API's batches).
+
+        Each request is checked exactly as :meth:`add_click` checks it, in order (a student's
+        second click in the batch meets the pacing of their first); a refused request gets
+        its error in the result and writes nothing, and does not stop the others. One
+        transaction holds the write lock once for the batch, and the class row and click
+        count are read once per class: under load the lock is held far less per click.
+
+        Returns
+        -------
+        list
+            Per request, the stored :class:`Click` or the ``ClassroomError`` that refused it
+            (the types :meth:`add_click` raises).
+
+        Raises
+        ------
+        RateLimited, ClassroomError
+            Only if the database itself is busy or unusable (then nothing was stored).
+        """
+        out: list[Click | ClassroomError | None] = [None] * len(requests)
+        todo = []  # (position, code, student, name, kind, x, y, idx)
+        for k, r in enumerate(requests):
+            try:
+                code = normalize_code(r.code)
+                _check_student(r.student)
+                name = clean_name(r.name, self.limits.max_name_len)
+                kind, x, y, idx = _check_pick(r.pick)
+                self._early_refusal(code, r.student, kind, x, y, idx)
+            except ClassroomError as exc:
+                out[k] = exc
+                continue
+            todo.append((k, code, r.student, name, kind, x, y, idx))
+        if not todo:
+            return out
+        stored = []
         with self._tx(write=True) as conn:
-            now = self._clock()  # read under the write lock: t follows the id order
-            row = self._class_row(conn, code, now)
-            settings = json.loads(row[4])
-            self._remember(self._maps, code, (now, settings))
-            _check_on_map(settings, kind, x, y, idx)
-            known = conn.execute("SELECT blocked FROM students WHERE code = ? AND student = ?",
-                                 (code, student)).fetchone()
-            if known is not None and known[0]:
-                raise NotLecturer("the lecturer removed you from this class")
-            if known is None:  # a student id the server never joined: same rules as join
-                if not auto_join:
-                    raise ClassNotFound(f"you are not in class {code} (any more): join again")
-                self._admit(conn, code, now)
-                conn.execute("INSERT INTO students (code, student, name, joined) "
-                             "VALUES (?, ?, ?, ?)", (code, student, name, now))
-            n_clicks = conn.execute("SELECT COUNT(*) FROM clicks WHERE code = ?",
-                                    (code,)).fetchone()[0]
-            if n_clicks >= lim.max_clicks:
-                raise ClassFull(f"class {code} has reached {lim.max_clicks} clicks")
-            last = conn.execute("SELECT MAX(t) FROM clicks WHERE code = ? AND student = ?",
-                                (code, student)).fetchone()[0]
-            if last is not None:
-                wait = lim.min_interval_s - (now - last)
-                if wait > 0:
-                    raise RateLimited(f"wait {wait:.2f} s between two clicks",
-                                      retry_after_s=wait)
-                # the per_minute-th most recent click in the window: once it leaves the
-                # window, fewer than per_minute remain and the next click is accepted
-                kth = conn.execute("SELECT t FROM clicks WHERE code = ? AND student = ? "
-                                   "AND t > ? ORDER BY t DESC LIMIT 1 OFFSET ?",
-                                   (code, student, now - WINDOW_S,
-                                    max(lim.per_minute, 1) - 1)).fetchone()
-                if kth is not None:
-                    wait = max(kth[0] + WINDOW_S - now, 1e-3)
-                    self._remember(self._hold, (code, student), now + wait)
-                    raise RateLimited(f"at most {lim.per_minute} clicks a minute; "
-                                      f"wait {wait:.1f} s", retry_after_s=wait)
-            cur = conn.execute("INSERT INTO clicks (code, student, name, t, kind, x, y, idx) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                               (code, student, name, now, kind,
-                                None if math.isnan(x) else x, None if math.isnan(y) else y, idx))
-            id_ = int(cur.fetchone()[0])
-        self._remember(self._last, (code, student), now)
-        return Click(id=id_, code=code, student=student, name=name, t=now, kind=kind, x=x, y=y,
-                     index=idx)
+            classes: dict[str, tuple[dict, int] | ClassroomError] = {}
+            for k, code, student, name, kind, x, y, idx in todo:
+                try:
+                    click = self._insert_click(conn, classes, code, student, name, kind, x, y,
+                                               idx, auto_join)
+                except ClassroomError as exc:
+                    out[k] = exc
+                    continue
+                out[k] = click
+                stored.append(click)
+        for click in stored:  # committed: now the in-memory pacing and count may follow
+            self._remember(self._last, (click.code, click.student), click.t)
+        for code, c in classes.items():
+            if not isinstance(c, ClassroomError) and c[2] is not None:
+                self._remember(self._counted, code, (c[2], c[1]))
+        return out
+
+    def _insert_click(self, conn, classes: dict, code: str, student: str, name: str,
+                      kind: str, x: float, y: float, idx: int, auto_join: bool) -> Click:
+        """One click of :meth:`add_clicks` inside its transaction: every check, then the
+        insert. ``classes`` caches, per class code in this batch, its settings, click count
+        and last click id (or the error that refuses every click of that class)."""
+        lim = self.limits
+        now = self._clock()  # read under the write lock: t follows the id order
+        c = classes.get(code)
+        if c is None:
+            try:
+                row = self._class_row(conn, code, now)
+                settings = json.loads(row[4])
+                self._remember(self._maps, code, (now, settings))
+                c = classes[code] = [settings, self._count_clicks(conn, code), None]
+            except ClassroomError as exc:
+                c = classes[code] = exc
+        if isinstance(c, ClassroomError):
+            raise c
+        _check_on_map(c[0], kind, x, y, idx)
+        # the student's state in one statement: blocked (None: never joined), last click, and
+        # the per_minute-th most recent click in the window (once it leaves the window, fewer
+        # than per_minute remain and the next click is accepted)
+        blocked, last, kth = conn.execute(
+            "SELECT (SELECT blocked FROM students WHERE code = ? AND student = ?), "
+            "(SELECT MAX(t) FROM clicks WHERE code = ? AND student = ?), "
+            "(SELECT t FROM clicks WHERE code = ? AND student = ? AND t > ? "
+            "ORDER BY t DESC LIMIT 1 OFFSET ?)",
+            (code, student, code, student, code, student, now - WINDOW_S,
+             max(lim.per_minute, 1) - 1)).fetchone()
+        if blocked:
+            raise NotLecturer("the lecturer removed you from this class")
+        if c[1] >= lim.max_clicks:
+            raise ClassFull(f"class {code} has reached {lim.max_clicks} clicks")
+        if last is not None:
+            wait = lim.min_interval_s - (now - last)
+            if wait > 0:
+                raise RateLimited(f"wait {wait:.2f} s between two clicks", retry_after_s=wait)
+            if kth is not None:
+                wait = max(kth + WINDOW_S - now, 1e-3)
+                self._remember(self._hold, (code, student), now + wait)
+                raise RateLimited(f"at most {lim.per_minute} clicks a minute; "
+                                  f"wait {wait:.1f} s", retry_after_s=wait)
+        if blocked is None:  # a student id the server never joined: same rules as join
+            if not auto_join:
+                raise ClassNotFound(f"you are not in class {code} (any more): join again")
+            self._admit(conn, code, now)
+            conn.execute("INSERT INTO students (code, student, name, joined) "
+                         "VALUES (?, ?, ?, ?)", (code, student, name, now))
+        cur = conn.execute("INSERT INTO clicks (code, student, name, t, kind, x, y, idx) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                           (code, student, name, now, kind,
+                            None if math.isnan(x) else x, None if math.isnan(y) else y, idx))
+        id_ = int(cur.fetchone()[0])
+        c[1] += 1
+        c[2] = id_
+        return Click(id=id_, code=code, student=student, name=name, t=now, kind=kind, x=x,
+                     y=y, index=idx)
 
     def clicks(self, code: str, after_id: int = 0, limit: int = 500) -> list[Click]:
         """Clicks of a class with ``id > after_id``, in id order, at most ``limit`` (1..5000).

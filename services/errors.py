@@ -28,6 +28,12 @@ class NotLecturer(ClassroomError):
     """The lecturer token is wrong: only the lecturer may change settings or close the class."""
 
 
+class NotThisStudent(ClassroomError):
+    """A request through the class API (:mod:`services.classapi`) does not carry the student's
+    key (:meth:`services.classroom.ClassStore.student_key`): it did not come from that
+    student's page."""
+
+
 class RateLimited(ClassroomError):
     """A student clicks too fast.
 

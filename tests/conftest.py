@@ -120,3 +120,17 @@ def ae16_tsne_atlas(ae16_codes):
 
     codes, train, info = ae16_codes
     return build_atlas(codes, train, "tsne", info.id)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """The class database on both backends (issue 18), for the class-store tests: a SQLite
+    file whose folder does not exist yet, or a scratch schema on the PostgreSQL test server
+    (tests/pgtest.py: skipped without one, a failure under LATENTLAB_REQUIRE_POSTGRES=1)."""
+    if request.param == "sqlite":
+        yield tmp_path / "cls" / "classroom.sqlite3"
+    else:
+        from tests import pgtest
+
+        with pgtest.scratch_url() as url:
+            yield url

@@ -20,16 +20,6 @@ DIGITS = {"dataset": "digits", "model_id": "a", "projection": "identity",
 ROOMY = Limits(join_burst=1000, join_per_s=100, max_students=400)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    """A SQLite file, or a scratch schema on the PostgreSQL test server (tests/pgtest.py)."""
-    if request.param == "sqlite":
-        yield tmp_path / "c.sqlite3"
-    else:
-        with pgtest.scratch_url() as url:
-            yield url
-
-
 class Clock:
     def __init__(self, t=1000.0):
         self.t = t

@@ -4,9 +4,7 @@ change is written by another store (another replica); file names do not give cla
 away; the number of classes watched is bounded."""
 import time
 
-import pytest
 
-from tests import pgtest
 
 from services.classlive import LiveBoard
 from services.classquiz import QuizStore
@@ -15,16 +13,6 @@ from services.classroom import ClassStore, Limits
 MAP = {"dataset": "digits", "model_id": "a", "projection": "identity",
        "extent": [-3.0, 3.0, -3.0, 3.0], "n_points": 360}
 OTHER_MAP = {**MAP, "model_id": "b"}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    """The class database on both backends (tests/pgtest.py)."""
-    if request.param == "sqlite":
-        yield tmp_path / "c.sqlite3"
-    else:
-        with pgtest.scratch_url() as url:
-            yield url
 
 
 def _read(board, snap):

@@ -5,7 +5,6 @@ import time
 
 import pytest
 
-from tests import pgtest
 from tests.procs import spawning
 
 from services.classquiz import QuizLimits, QuizStore
@@ -16,17 +15,6 @@ from services.errors import (AnswersClosed, BadClick, ClassNotFound, NotLecturer
 MAP = {"dataset": "digits", "model_id": "a", "projection": "identity",
        "extent": [-3.0, 3.0, -3.0, 3.0], "n_points": 360}
 ROOMY = Limits(join_burst=1000, join_per_s=100, max_students=400)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    """The class database on both backends (issue 18): a SQLite file, or a scratch schema on
-    the PostgreSQL test server (tests/pgtest.py)."""
-    if request.param == "sqlite":
-        yield tmp_path / "c.sqlite3"
-    else:
-        with pgtest.scratch_url() as url:
-            yield url
 
 
 class Clock:

@@ -8,8 +8,11 @@ import json
 import time
 from pathlib import Path
 
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
+from services import classapi
 from services.classquiz import PrePost
 from services.classroom import ClassStore, default_db
 from ui import classquiz
@@ -29,6 +32,19 @@ def _student(code: str) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.query_params["join"] = code
     return at.run()
+
+
+def _answer_box(at) -> dict:
+    """The data the student's answer box (ui/answerbox.py) was mounted with."""
+    box = next(c for c in at.get("bidi_component") if c.key.startswith("quiz.answer."))
+    return json.loads(box.proto.json)
+
+
+def _answer(at, choice: int):
+    """Answer as the box's JavaScript does: POST its body with the choice to the class API."""
+    box = _answer_box(at)
+    client = TestClient(Starlette(routes=classapi.routes()))
+    return client.post("/" + box["url"], json={**box["body"], "choice": choice})
 
 
 def _chart_counts(at) -> list[int]:
@@ -53,17 +69,22 @@ def test_answers_reach_the_chart_and_the_reveal_switches_the_class_map():
     stud.run()
     assert not stud.exception
     assert any("gap between its clusters" in m.value.replace("\\", "") for m in stud.markdown)
-    round_id = next(int(r.key.rsplit(".", 1)[1]) for r in stud.radio
-                    if r.key and r.key.startswith("quiz.choice."))
-    stud.radio(key=f"quiz.choice.{round_id}").set_value(1).run()
-    stud.button(key=f"quiz.answer.{round_id}").click().run()
-    assert not stud.exception
+    box = _answer_box(stud)
+    assert box["options"] == ["A", "B", "C", "D"] and box["horizontal"] and box["mine"] is None
+    assert box["url"] == "api/class/answer"
+    r = _answer(stud, 1)
+    assert r.status_code == 200 and r.json() == {"ok": True, "choice": 1}
     lect.run()
     assert _chart_counts(lect) == [0, 1, 0, 0]
     assert any("**1** of **1** answered" in m.value for m in lect.markdown)
-    time.sleep(0.35)  # the store's answer pacing
-    stud.radio(key=f"quiz.choice.{round_id}").set_value(2).run()
-    stud.button(key=f"quiz.answer.{round_id}").click().run()
+    assert _answer(stud, 2).status_code == 429  # the store's answer pacing
+    time.sleep(0.35)
+    assert _answer(stud, 2).status_code == 200
+    stud.run()  # a reload shows the stored answer
+    assert _answer_box(stud)["mine"] == 2
+    forged = {**_answer_box(stud)["body"], "student": "someone-else", "choice": 0}
+    client = TestClient(Starlette(routes=classapi.routes()))
+    assert client.post("/api/class/answer", json=forged).status_code == 403
     lect.run()
     assert _chart_counts(lect) == [0, 0, 1, 0]  # one answer per student, changed
     # reveal: answer shown, the class's map switches to the AE with the gap pinned
@@ -80,6 +101,9 @@ def test_answers_reach_the_chart_and_the_reveal_switches_the_class_map():
     assert any("digits_ae_z2" in m.value for m in stud.markdown)
     assert any(s.value.startswith("Right") for s in stud.success)
     assert not ClassStore(default_db()).clicks(code)  # the demo pick is not a student's click
+    assert not [c for c in stud.get("bidi_component") if c.key.startswith("quiz.answer.")]
+    late = client.post("/api/class/answer", json={**forged, "student": box["body"]["student"]})
+    assert late.status_code == 409 and "revealed" in late.json()["error"]  # answers closed
 
 
 def test_pre_post_csv_has_one_row_per_question():

@@ -30,17 +30,6 @@ class FakeClock:
         return self.t
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    """The same store tests on both backends (issue 18): a SQLite file whose folder does not
-    exist yet, or a scratch schema on the PostgreSQL test server (tests/pgtest.py)."""
-    if request.param == "sqlite":
-        yield tmp_path / "cls" / "classroom.sqlite3"
-    else:
-        with pgtest.scratch_url() as url:
-            yield url
-
-
 def _is_pg(db) -> bool:
     return isinstance(db, str)
 

@@ -5,7 +5,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
 from aecore import checkpoints
+from services import classapi
 from services.classroom import ClassStore, default_db
 from services.errors import BadClick
 from tests import mapspec
@@ -31,6 +35,14 @@ def _student(code: str) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.query_params["join"] = code
     return at.run()
+
+
+def _pin(at, pick: dict):
+    """Pin the student's map as its JavaScript does: POST the map's ``post`` body with the pick
+    to the class API (this process's one store, as the app serves it)."""
+    post = mapspec.map_data(at, "map.chart")["post"]
+    client = TestClient(Starlette(routes=classapi.routes()))
+    return client.post("/" + post["url"], json={**post["body"], "pick": pick})
 
 
 def _class_traces(at) -> dict:
@@ -76,19 +88,16 @@ def test_student_joins_by_link_sees_the_class_model_and_their_clicks_reach_the_c
     assert not [s for s in at.selectbox if s.label in ("Dataset", "Model", "Projection")]
     assert any(code in m.value and "digits_vae_z2" in m.value for m in at.markdown)
     store = ClassStore(default_db())
-    at.session_state["map.pick"] = {"kind": "point", "index": 5}
-    at.session_state["map.pick_seq"] = 1
-    at.run()
-    assert not at.exception
-    assert "original x" in _captions(at)  # the usual click panel
-    clicks = store.clicks(code)
-    assert [(c.kind, c.index) for c in clicks] == [("point", 5)]
+    data = mapspec.map_data(at, "map.chart")
+    assert data["pins"] and data["post"]["url"] == "api/class/click"  # relative to the page
+    assert any("pin goes to the lecturer's map" in i.value for i in at.info)
+    r = _pin(at, {"kind": "point", "index": 5})
+    assert r.status_code == 200 and r.json()["ok"] is True
+    assert [(c.kind, c.index) for c in store.clicks(code)] == [("point", 5)]
     at.run()  # a rerun is not a click: nothing is sent again
-    assert len(store.clicks(code)) == 1
-    at.session_state["map.pick"] = {"kind": "grid", "x": 0.5, "y": 0.5}
-    at.session_state["map.pick_seq"] = 2
-    at.run()  # a second click 0 s later: over the rate limit, refused with a message
-    assert any("Slow down" in w.value for w in at.warning)
+    assert not at.exception and len(store.clicks(code)) == 1
+    r = _pin(at, {"kind": "grid", "x": 0.5, "y": 0.5})  # 0 s later: over the rate limit
+    assert r.status_code == 429 and r.json()["retry_after_s"] > 0
     assert len(store.clicks(code)) == 1
     lect.run()
     assert sum(len(t["x"]) for t in _class_traces(lect).values()) == 1
@@ -174,10 +183,8 @@ def test_a_student_joining_with_the_form_keeps_their_name_on_every_click():
     at.text_input[1].input("Ada")
     next(b for b in at.button if b.label == "Join").click().run()
     assert not at.exception and at.session_state["class.role"] == "student"
-    at.session_state["map.pick"] = {"kind": "point", "index": 7}
-    at.session_state["map.pick_seq"] = 1
-    at.run()
     at.run()  # more runs without the form on the page must not lose the name
+    assert _pin(at, {"kind": "point", "index": 7}).status_code == 200
     clicks = ClassStore(default_db()).clicks(code)
     assert [(c.name, c.index) for c in clicks] == [("Ada", 7)]
 
@@ -264,9 +271,7 @@ def test_start_a_class_is_folded_away_below_join():
 def test_after_a_model_switch_counts_strip_and_student_address_agree():
     lect, code = _lecturer()
     stud = _student(code)
-    stud.session_state["map.pick"] = {"kind": "point", "index": 5}
-    stud.session_state["map.pick_seq"] = 1
-    stud.run()
+    assert _pin(stud, {"kind": "point", "index": 5}).status_code == 200
     lect.run()
     assert any("**1** click" in m.value for m in lect.markdown)
     lect.selectbox(key="w.side.model").select(AE_Z2).run()

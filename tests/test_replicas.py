@@ -47,8 +47,8 @@ def stack(tmp_path):
 
 def _join_and_click(browser, url: str, code: str, name: str):
     """A student opens ``url``'s Classroom with ``?join=CODE`` and pins an isolated point;
-    returns (context, page, replica port that served the page) once the pinned reconstruction
-    is on screen (the click is stored: the store wrote it before the page drew its answer)."""
+    returns (context, page, replica port that served the page) once the map says the pin
+    arrived (the class API answered after the store wrote it)."""
     ctx = browser.new_context(viewport={"width": 1200, "height": 1000})
     pg = ctx.new_page()
     resp = pg.goto(f"{url}/Classroom?join={code}")
@@ -57,7 +57,7 @@ def _join_and_click(browser, url: str, code: str, name: str):
     wait_idle(pg)
     wait_map(pg)
     pg.mouse.click(*point_xy(pg, isolated_point(pg)))
-    pg.get_by_text("reconstruction x̂").first.wait_for(timeout=30_000)
+    pg.get_by_text("Sent to the lecturer's map").first.wait_for(timeout=30_000)
     shot(pg, f"replicas_{name}")
     return ctx, pg, int(served_by)
 

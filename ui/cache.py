@@ -25,7 +25,7 @@ from aecore.data import Dataset, load_dataset, missing_files, parse_split
 from aecore.errors import DataError
 from aecore.models.base import Autoencoder
 from aecore.noise import add_noise
-from services import classroom, paths
+from services import classroom, paths, stores
 from services.classdraw import DrawStore
 from services.classlive import LiveBoard
 from services.classquiz import QuizStore
@@ -239,10 +239,10 @@ def job_registry() -> Registry:
     return Registry()
 
 
-@st.cache_resource(show_spinner=False)
 def class_store() -> classroom.ClassStore:
-    """The server's one class store (it opens a connection per call, so threads may share it)."""
-    return classroom.ClassStore(classroom.default_db())
+    """The server's one class store (:func:`services.stores.class_store`, shared with the class
+    API; it opens a connection per call, so threads may share it)."""
+    return stores.class_store()
 
 
 # -- per-page computations (keyed by checkpoint ids) -------------------------------------------
@@ -491,16 +491,14 @@ def live_board() -> LiveBoard:
         return LiveBoard(class_store(), quiz_store(), None)
 
 
-@st.cache_resource(show_spinner=False)
 def quiz_store() -> QuizStore:
-    """The server's one store of class questions (:mod:`services.classquiz`), on the class
-    database; one object, so its in-memory per-student answer pacing is shared by every
-    session of this server."""
-    return QuizStore(class_store())
+    """The server's one store of class questions (:func:`services.stores.quiz_store`): one
+    object, so its in-memory per-student answer pacing is shared by every session of this
+    server and by the class API."""
+    return stores.quiz_store()
 
 
-@st.cache_resource(show_spinner=False)
 def draw_store() -> DrawStore:
-    """The server's one store of students' drawings (:mod:`services.classdraw`), on the class
-    database; one object, so its in-memory per-student pacing is shared by every session."""
-    return DrawStore(class_store())
+    """The server's one store of students' drawings (:func:`services.stores.draw_store`): one
+    object, so its in-memory per-student pacing is shared by every session."""
+    return stores.draw_store()

@@ -15,9 +15,9 @@ import io
 import streamlit as st
 
 from aecore.project import methods_for
-from services.errors import ClassroomError, RateLimited
+from services.errors import ClassroomError
 
-from . import cache, checks, classroom, classwatch, figures, links, present, state
+from . import answerbox, cache, checks, classroom, classwatch, figures, links, present, state
 from .plaintext import escape_md
 from .questionbank import Question, bank, by_id
 
@@ -259,49 +259,18 @@ def student_panel(drawn: str) -> None:
         st.session_state[state.QUIZ_APPLIED] = r.id
         if r.demo is not None:  # the class's map shows the demo spot (not sent as a click)
             st.session_state[state.MAP_PICK] = r.demo
-            st.session_state[classroom.SENT] = st.session_state.get(state.MAP_PICK_SEQ)
         st.rerun(scope="app")
     with st.container(border=True):
         st.caption(f"{PHASE_LABELS[r.phase]} from the lecturer")
         show_prompt(q)
+        # the stored answer: answers go through the class API, not through this session
+        mine = quiz.my_answer(code, me, r.id)
         if r.revealed:
-            _student_result(q, r.correct, _mine(quiz, code, me, r.id))
+            _student_result(q, r.correct, mine)
         else:
-            answer_box(code, me, r.id, q.id)
-
-
-def _mine(quiz, code: str, me: str, round_id: int) -> int | None:
-    """The student's answer to a round, read from the store once per round (a reload reads
-    it again), then kept in the session."""
-    answers = st.session_state.setdefault(state.QUIZ_MINE, {})  # round id -> my choice
-    if round_id not in answers:
-        answers[round_id] = quiz.my_answer(code, me, round_id)
-    return answers[round_id]
-
-
-@st.fragment
-def answer_box(code: str, me: str, round_id: int, qid: str) -> None:
-    """The options and the send button, a fragment of its own inside :func:`student_panel`:
-    sending an answer reruns these few elements, not the question and its pictures."""
-    quiz, q = cache.quiz_store(), by_id(qid)
-    mine = _mine(quiz, code, me, round_id)
-    pick = st.radio("Your answer", range(q.n_options), index=mine, key=f"quiz.choice.{round_id}",
-                    format_func=lambda k: option_text(q, k), horizontal=q.kind == "picture",
-                    label_visibility="collapsed")
-    if st.button("Change my answer" if mine is not None else "Send my answer",
-                 key=f"quiz.answer.{round_id}", icon=":material/how_to_vote:",
-                 disabled=pick is None or pick == mine, width="stretch"):
-        try:
-            quiz.answer(code, me, round_id, int(pick))
-            mine = st.session_state[state.QUIZ_MINE][round_id] = int(pick)
-        except RateLimited as exc:
-            st.warning(f"Wait {exc.retry_after_s:.1f} s, then send again.",
-                       icon=":material/timer:")
-        except ClassroomError as exc:
-            st.error(f"Your answer was not counted: {escape_md(exc)}", icon=":material/error:")
-    if mine is not None:
-        st.caption(f"Your answer: {escape_md(LETTERS[mine])}. You can change it until "
-                   "the lecturer reveals the answer.")
+            answerbox.show(q, [option_text(q, k) for k in range(q.n_options)], code=code,
+                           student=me, key=st.session_state.get(classroom.KEY, ""),
+                           round_id=r.id, mine=mine)
 
 
 def _student_result(q: Question, correct: int, mine: int | None) -> None:

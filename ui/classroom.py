@@ -16,15 +16,15 @@ import numpy as np
 import streamlit as st
 
 from aecore.checkpoints import CheckpointInfo
-from services import classroom
-from services.errors import ClassroomError, RateLimited
+from services import classapi, classroom
+from services.errors import ClassroomError
 
 from . import cache, images, latentmap, links, mapview, present, shell, state, text
 from .plaintext import escape_md
 
 # session keys (declared in ui.state)
 CODE, TOKEN, ROLE = state.CLASS_CODE, state.CLASS_TOKEN, state.CLASS_ROLE
-STUDENT, NAME, SENT = state.CLASS_STUDENT, state.CLASS_NAME, state.CLASS_SENT
+STUDENT, NAME, KEY = state.CLASS_STUDENT, state.CLASS_NAME, state.CLASS_KEY
 SEEN, LAST, NEW_MAP = state.CLASS_SEEN, state.CLASS_LAST, state.CLASS_NEW_MAP
 STRIP = 8  # decoded images of the last clicks shown to the lecturer
 MAX_DRAWN = 2000  # newest class clicks drawn on the lecturer's map (its data stays < 60 kB)
@@ -50,7 +50,7 @@ def class_model(settings: dict) -> CheckpointInfo | None:
 
 def leave() -> None:
     """Forget this session's class (a lecturer's class stays open for its students)."""
-    for k in (CODE, TOKEN, ROLE, SEEN, SENT, LAST, NEW_MAP):
+    for k in (CODE, TOKEN, ROLE, SEEN, LAST, NEW_MAP, KEY):
         st.session_state.pop(k, None)
     st.query_params.pop("join", None)
 
@@ -73,12 +73,12 @@ def join(code: str) -> str | None:
         name = cache.class_store().join(code, st.session_state[STUDENT],
                                         st.session_state.get(state.widget_key(NAME)) or "",
                                         address=shell.client_address())
+        key = cache.class_store().student_key(code, st.session_state[STUDENT])
     except ClassroomError as exc:
         return str(exc)
-    st.session_state[NAME] = name
-    # a pick made before joining (e.g. on the Latent map page) is not a click for the class
-    st.session_state.update({CODE: code, ROLE: "student", state.MAP_PICK: None,
-                             SENT: st.session_state.get(state.MAP_PICK_SEQ)})
+    # a pick made before joining (e.g. on the Latent map page) is not the class map's pin
+    st.session_state.update({NAME: name, KEY: key, CODE: code, ROLE: "student",
+                             state.MAP_PICK: None})
     st.query_params["join"] = code
     return None
 
@@ -275,6 +275,7 @@ def lecturer_view(info: CheckpointInfo, method: str) -> None:
                 st.session_state[LAST] = new[-1].id
             if len(new) < 500:
                 break
+        del seen[:-MAX_DRAWN]  # the map draws no more: the session keeps no more
         counts = cache.class_store().counts(code)
     except ClassroomError as exc:
         st.error(f"This class has ended: {exc}", icon=":material/error:")
@@ -294,8 +295,8 @@ def lecturer_view(info: CheckpointInfo, method: str) -> None:
     latentmap.show(key="class.map", info=info, model=md.model, atlas=md.atlas,
                    test=md.test, overlays=class_overlays(md, seen) + classdraw.overlays(drawn),
                    presenter=present.on())
-    if len(seen) > MAX_DRAWN:
-        st.caption(f"The map shows the last {MAX_DRAWN:,} of {len(seen):,} clicks.")
+    if k > MAX_DRAWN:
+        st.caption(f"The map shows the last {MAX_DRAWN:,} of {k:,} clicks.")
     strip(md, seen[-STRIP:])
     classdraw.strip(drawn)
 
@@ -341,25 +342,30 @@ def strip(md: mapview.MapData, last: list) -> None:
 
 @st.fragment
 def student_view(info: CheckpointInfo, method: str) -> None:
-    """The class's map with the usual click panel; each click is sent to the class."""
-    code = st.session_state[CODE]
-    mapview.render(mapview.load_map_data(info, method))
-    seq = st.session_state.get(state.MAP_PICK_SEQ)
-    pick = st.session_state.get(state.MAP_PICK)
-    if pick is None or seq is None or seq == st.session_state.get(SENT):
-        return
-    try:
-        cache.class_store().add_click(code, st.session_state[STUDENT], pick,
-                                      name=st.session_state.get(NAME) or "", auto_join=False)
-        st.session_state[SENT] = seq
-        st.toast("Sent to the lecturer's map", icon=":material/send:")
-    except RateLimited as exc:
-        st.warning(f"Slow down: wait {exc.retry_after_s:.1f} s before the next click.",
-                   icon=":material/timer:")
-        st.session_state[SENT] = seq
-    except ClassroomError as exc:
-        st.error(f"Your click was not sent: {escape_md(exc)}", icon=":material/error:")
-        st.session_state[SENT] = seq
+    """The class's map: moving over it decodes in the browser, and a pin goes straight to the
+    class through the class API (:mod:`services.classapi`, one HTTP request, no script run);
+    the map says under it whether it arrived."""
+    md = mapview.load_map_data(info, method)
+    post = {"url": classapi.CLICK_PATH.lstrip("/"),  # relative: behind a proxy's prefix too
+            "body": {"code": st.session_state[CODE], "student": st.session_state[STUDENT],
+                     "key": st.session_state.get(KEY, ""),
+                     "name": st.session_state.get(NAME) or ""}}
+    left, right = ((st.container(), st.container()) if present.on() else
+                   st.columns([3, 2], gap="medium"))
+    with left:
+        # the pin drawn is the revealed question's demo spot, if any (ui.classquiz)
+        latentmap.show(key=mapview.CHART_KEY, info=info, map_id=f"map:{md.key}",
+                       model=md.model, atlas=md.atlas, test=md.test, post=post,
+                       pick=st.session_state.get(state.MAP_PICK), presenter=present.on())
+        st.caption(f"{len(md.test)} test images · {text.INVERSE_NOTES[md.method]} "
+                   f"{text.FAR_NOTE[md.atlas.inverse_is_exact]}")
+    with right:
+        st.info(text.CLASS_PIN, icon=":material/touch_app:")
+        demo = st.session_state.get(state.MAP_PICK)
+        if demo and (demo["kind"] == "grid" or 0 <= demo["index"] < len(md.test)):
+            # set by the reveal of a class question
+            st.caption("The spot of the question the lecturer revealed:")
+            mapview.panel(md, demo)
 
 
 def student_page() -> None:

@@ -178,7 +178,7 @@ def show(*, key: str, info: CheckpointInfo, model: Autoencoder, atlas: Atlas, te
          on_pin=None, height: int = 520, presenter: bool = False,
          side_title: str | None = None,
          view: tuple[float, float, float, float] | None = None,
-         map_id: str | None = None) -> None:
+         map_id: str | None = None, post: dict | None = None) -> None:
     """Draw an in-browser latent map.
 
     Parameters
@@ -210,6 +210,11 @@ def show(*, key: str, info: CheckpointInfo, model: Autoencoder, atlas: Atlas, te
     map_id : str, optional
         Id of the map's blob (default ``map:<checkpoint id>:<projection>``): a map of other
         images under the same model (a benchmark's) needs one of its own.
+    post : dict, optional
+        ``{"url": str, "body": dict}``: the map takes pins and sends each one as an HTTP POST
+        of ``{**body, "pick": pick}`` to ``url`` (relative to the page) instead of to Python,
+        and shows the reply's outcome under the map (the class API, :mod:`services.classapi`);
+        ``on_pin`` is then not called.
     """
     dec_id, map_id = f"dec:{info.id}", map_id or f"map:{info.id}:{atlas.method}"
     _send(dec_id, lambda: _decoder_blob(info.id, model))
@@ -224,7 +229,8 @@ def show(*, key: str, info: CheckpointInfo, model: Autoencoder, atlas: Atlas, te
             on_pin(p)
 
     data = {"key": key, "map": map_id, "decoder": dec_id, "pick": pick, "overlays": overlays or [],
-            "path": path, "flagged": flagged, "link": link, "pins": on_pin is not None,
+            "path": path, "flagged": flagged, "link": link,
+            "pins": on_pin is not None or post is not None, "post": post,
             "height": height, "presenter": presenter, "side_title": side_title,
             "view": list(view) if view is not None else None}
     _MAP(data=data, key=key, on_pin_change=_on_pin, on_need_change=lambda: _on_need(key),

@@ -82,8 +82,6 @@ def render(md: MapData) -> None:
         st.warning(f"The link's image {pick['index']} is not on this map: it holds images 0 "
                    f"to {len(md.test) - 1}.", icon=":material/warning:")
         pick = None
-    sel = pick["index"] if pick and pick["kind"] == "point" else None
-    clicked = (pick["x"], pick["y"]) if pick and pick["kind"] == "grid" else None
     # on a projector the map takes the whole width and the panel goes below it
     left, right = ((st.container(), st.container()) if present.on() else
                    st.columns([3, 2], gap="medium"))
@@ -94,12 +92,20 @@ def render(md: MapData) -> None:
         st.caption(f"{len(md.test)} test images · {text.INVERSE_NOTES[md.method]} "
                    f"{text.FAR_NOTE[md.atlas.inverse_is_exact]}")
     with right:
-        if sel is not None:
-            _point_panel(md, sel)
-        elif clicked is not None:
-            _grid_panel(md, clicked)
-        else:
+        if not pick:
             st.info(text.MAP_START, icon=":material/touch_app:")
+        else:
+            panel(md, pick)
+
+
+def panel(md: MapData, pick: dict) -> None:
+    """What a pick shows: a data point's original, reconstruction and error, or an empty
+    spot's decoded image and nearest training image (``pick`` as :func:`ui.latentmap.clean_pin`
+    returns it, its index on this map)."""
+    if pick["kind"] == "point":
+        _point_panel(md, pick["index"])
+    else:
+        _grid_panel(md, (pick["x"], pick["y"]))
 
 
 def _point_panel(md: MapData, i: int) -> None:

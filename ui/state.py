@@ -149,8 +149,8 @@ CLASS_CODE = Key("class.code")
 CLASS_TOKEN = Key("class.token")  # lecturer's secret (only in the lecturer's session)
 CLASS_ROLE = Key("class.role")  # "lecturer" | "student"
 CLASS_STUDENT = Key("class.student")  # this browser session's anonymous student id
+CLASS_KEY = Key("class.key")  # the student's key for the class API (services.classapi)
 CLASS_NAME = Key("class.name")  # the student's name (the join form's field is forgotten)
-CLASS_SENT = Key("class.sent_seq")  # MAP_PICK_SEQ of the last click sent to the class
 CLASS_SEEN = Key("class.seen")  # lecturer: the clicks on the current map (list of Click)
 CLASS_LAST = Key("class.last_id")  # lecturer: id of the last click fetched
 CLASS_NEW_MAP = Key("class.new_map")  # lecturer switched model: earlier clicks are another map
@@ -161,7 +161,6 @@ DRAW_SENT = Key("draw.sent")  # student: (kind, message, pad's seq) of the last 
 CHECKS_PROGRESS = Key("checks.progress")  # {question id: {"choice": i, "correct": bool}} or
 #                                            {"grade": "knew" | "again"} for a flashcard
 CHECKS_AT = Key("checks.at")  # {page tag: index of the question shown in its section}
-QUIZ_MINE = Key("quiz.mine")  # student: {round id: my stored choice}, read once per round
 QUIZ_APPLIED = Key("quiz.applied")  # student: id of the last revealed class question applied
 QUIZ_SET = Key("quiz.set")  # lecturer: the question ids of the pre/post check
 

@@ -381,9 +381,14 @@ cannot change it. A class ends after 3 hours or when you end it.
 """
 
 CLASS_STUDENT = """
-You are in class **{code}** on the model **{model}**. Click a dot to see that image and its
-reconstruction, or click empty space to decode it: your click appears on the lecturer's map.
+You are in class **{code}** on the model **{model}**. Move over the map to decode the spot under
+the pointer; click or tap to pin it: your pin appears on the lecturer's map.
 """
+
+CLASS_PIN = ("Move the pointer (or a finger) over the map: the image beside it is what the "
+             "decoder makes there, drawn in your browser. Click, tap or press Enter to pin a dot "
+             "or an empty spot: the pin goes to the lecturer's map at once, and the line under "
+             "the map says when it has arrived.")
 
 CMP_LINKED = ("Both latents are 2-D, so the maps are the latent spaces themselves and the "
               "pointer is linked: moving over either map decodes the same z with both "

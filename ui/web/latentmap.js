@@ -110,6 +110,8 @@ class LatentMap {
     this.imgCap = el("div", "ll-cap", this.side, "Move the pointer over the map.");
     this.zText = el("div", "ll-z", this.side, "");
     this.status = el("div", "ll-status", r, "Loading the map…");
+    this.sent = el("div", "ll-sent", r, "");  // a class pin's outcome (data.post)
+    this.sent.setAttribute("role", "status");
     this.bindEvents();
   }
 
@@ -516,7 +518,28 @@ class LatentMap {
     LL.lastPin = performance.now();
     this.data = {...this.data, pick: value};  // draw the pin at once; Python confirms it
     this.drawOver();
-    this.component.setTriggerValue("pin", value);
+    if (this.data.post) this.send(value);
+    else this.component.setTriggerValue("pin", value);
+  }
+
+  // A class pin: one POST to the class API (no script run); the reply is shown under the map.
+  send(value) {
+    const p = this.data.post, t0 = performance.now();
+    const pick = value.kind === "point" ? {kind: "point", index: value.index} : {kind: "grid", x: value.x, y: value.y};
+    this.sent.className = "ll-sent";
+    this.sent.textContent = "Sending your pin…";
+    fetch(p.url, {method: "POST", headers: {"Content-Type": "application/json"},
+                  body: JSON.stringify({...p.body, pick})})
+      .then((r) => r.json().catch(() => ({ok: false, error: `the server answered ${r.status}`})))
+      .catch(() => ({ok: false, error: "the server cannot be reached; try again"}))
+      .then((a) => {
+        if (value.seq !== this.seq) return;  // a newer pin is on its way
+        (LL.sentLat = LL.sentLat || []).push(performance.now() - t0);
+        this.sent.className = "ll-sent " + (a.ok ? "ll-ok" : "ll-bad");
+        this.sent.textContent = a.ok ? "✓ Sent to the lecturer's map."
+          : a.retry_after_s !== undefined ? `Slow down: wait ${Number(a.retry_after_s).toFixed(1)} s before the next pin.`
+          : `Your pin was not sent: ${String(a.error || "unknown error").slice(0, 300)}`;
+      });
   }
 
   bindEvents() {
