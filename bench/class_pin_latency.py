@@ -82,6 +82,9 @@ def _serve(state: str):
     raise RuntimeError("streamlit did not start")
 
 
+SENT: dict = {}  # page -> its websocket byte counter
+
+
 def _ws_bytes(pg) -> list[int]:
     """A counter of the bytes this tab sends over its websockets."""
     sent = [0]
@@ -91,7 +94,7 @@ def _ws_bytes(pg) -> list[int]:
 
 
 def _pins(pg, n: int, arm_js: str) -> tuple[list[float], list[int]]:
-    lat, nbytes, sent = [], [], pg.__dict__.setdefault("_ll_sent", _ws_bytes(pg))
+    lat, nbytes, sent = [], [], SENT[pg]
     pg.evaluate(PROBE)
     last = -1
     for _ in range(n):
@@ -135,6 +138,8 @@ def main() -> None:
             code = lect.locator(".class-code").inner_text().strip()
             ctx = b.new_context(viewport={"width": 1500, "height": 1000})
             cls, lm = ctx.new_page(), ctx.new_page()
+            for pg in (cls, lm):  # count before the pages open their websockets
+                SENT[pg] = _ws_bytes(pg)
             cls.goto(f"{url}/Classroom?join={code}")
             wait_map(cls)
             lm.goto(f"{url}/Latent_map")

@@ -133,6 +133,7 @@ class HttpConnection:
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
         self._rw: tuple | None = None
+        self.busy = False  # a request is in flight (HTTP/1.1: one at a time)
 
     async def get(self, path: str, timeout: float = 30) -> tuple[int, bytes]:
         """One GET; returns the status and the body (``Content-Length`` framed).
@@ -155,15 +156,24 @@ class HttpConnection:
 
     async def request(self, method: str, path: str, body: bytes = b"", timeout: float = 30,
                       retry: bool = False) -> tuple[int, bytes]:
-        """One request; with ``retry``, once more on a fresh connection if this one failed."""
-        for attempt in (0, 1):
-            try:
-                return await asyncio.wait_for(self._request(method, path, body), timeout)
-            except (ConnectionError, asyncio.IncompleteReadError, ValueError):
-                self.close()
-                if attempt or not retry:
-                    raise
-        raise AssertionError("unreachable")
+        """One request (one at a time per connection: ``busy`` meanwhile). Retried once on a
+        fresh connection if ``retry``, or, as Chromium does for any method, if a reused
+        keep-alive connection was closed by the server before any byte of the answer."""
+        self.busy = True
+        try:
+            for attempt in (0, 1):
+                reused = self._rw is not None
+                try:
+                    return await asyncio.wait_for(self._request(method, path, body), timeout)
+                except (ConnectionError, asyncio.IncompleteReadError, ValueError) as exc:
+                    self.close()
+                    stale = reused and (isinstance(exc, ConnectionError) or (
+                        isinstance(exc, asyncio.IncompleteReadError) and not exc.partial))
+                    if attempt or not (retry or stale):
+                        raise
+            raise AssertionError("unreachable")
+        finally:
+            self.busy = False
 
     async def _request(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
         if self._rw is None:
@@ -249,7 +259,7 @@ class Session:
         self.auto_rerun: tuple[str, float] | None = None  # (fragment_id, interval s)
         self.auto_reruns: dict[str, float] = {}  # every run_every fragment: id -> interval s
         self._queue: asyncio.Queue[ForwardMsg] = asyncio.Queue()
-        self._http: HttpConnection | None = None  # the page's fetch connection (keep-alive)
+        self._https: list[HttpConnection] = []  # the page's keep-alive fetch connections
         self._one_run = asyncio.Lock()  # a tab runs one script at a time; others wait
         self._reader: asyncio.Task | None = None
 
@@ -264,8 +274,8 @@ class Session:
 
     async def close(self) -> None:
         """Close the websocket (the server then ends the session) and the fetch connection."""
-        if self._http is not None:
-            self._http.close()
+        for c in self._https:
+            c.close()
         if self._reader:
             self._reader.cancel()
         if self.ws is not None:
@@ -387,11 +397,16 @@ class Session:
         return run, run.ok and expect in run.captions
 
     def _http_connection(self) -> HttpConnection:
-        """The session's keep-alive HTTP connection to its server (for fetches and posts)."""
-        if self._http is None:
-            host, port = self.url.split("//")[1].split("/")[0].split(":")
-            self._http = HttpConnection(host, int(port))
-        return self._http
+        """A free keep-alive HTTP connection to the session's server (for fetches and posts),
+        opened if all are busy, as a browser keeps up to 6 per host."""
+        for c in self._https:
+            if not c.busy:
+                return c
+        if len(self._https) >= 6:
+            raise RuntimeError("6 requests of this page are already in flight")
+        host, port = self.url.split("//")[1].split("/")[0].split(":")
+        self._https.append(HttpConnection(host, int(port)))
+        return self._https[-1]
 
     async def post_pin(self, rng: random.Random, timeout: float = 60) -> tuple[float, int, dict]:
         """Pin a class map once as its JavaScript does: one POST to the class API (no script
