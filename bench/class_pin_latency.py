@@ -19,20 +19,18 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+import stclient  # noqa: E402
 from tests.e2e import CHROMIUM, FLAGS, isolated_point, point_xy, wait_idle, wait_map  # noqa: E402
 
 # in the page: the input event's time, and the frame after the awaited text appeared
@@ -61,25 +59,6 @@ ARM_PANEL = """(i) => { window.__wait = new Promise((done) => {
   });
   obs.observe(document.body, {childList: true, subtree: true, characterData: true});
 }); }"""
-
-
-def _serve(state: str):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, LATENTLAB_STATE_DIR=state, LATENTLAB_USER_DIR=state + "/user")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port",
-                             str(port), "--server.headless", "true"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("streamlit did not start")
 
 
 SENT: dict = {}  # page -> its websocket byte counter
@@ -125,9 +104,11 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     state = tempfile.mkdtemp(prefix="ll_bench_pin_")
-    proc, url = _serve(state)
     try:
-        with sync_playwright() as pw:
+        with stclient.Server(ROOT, env={"LATENTLAB_STATE_DIR": state,
+                                        "LATENTLAB_USER_DIR": state + "/user"}) as server, \
+                sync_playwright() as pw:
+            url = f"http://127.0.0.1:{server.port}"
             b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             lect = b.new_context(viewport={"width": 1500, "height": 1000}).new_page()
             lect.goto(url + "/Classroom")
@@ -155,8 +136,6 @@ def main() -> None:
             print(_row("Latent map pin -> panel on screen", *res["latent"]))
             b.close()
     finally:
-        proc.terminate()
-        proc.wait(10)
         shutil.rmtree(state, ignore_errors=True)
 
 
