@@ -342,6 +342,8 @@ async def main_async(args, server: stclient.Server) -> dict:
         "click_to_run_start_ms": _ms(out["click_start_s"]),
         "class_state_fetch_ms": _ms(out["watch_fetch_s"]),
         "clicks_per_s": round(len(clicks) / wall, 2),
+        # a resent pin whose first copy was stored is refused by the store's pacing (an error)
+        "pins_resent_after_a_broken_connection": stclient.HttpConnection.post_resends,
         "page_load_s": {"p50": round(float(np.median(out["page_load_s"])), 2),
                         "max": round(float(max(out["page_load_s"])), 2)}
         if out["page_load_s"] else None,

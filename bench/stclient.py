@@ -127,8 +127,10 @@ class Watcher:
 
 
 class HttpConnection:
-    """A persistent HTTP/1.1 connection for repeated small GETs, as a browser keeps one open
-    for a page's ``fetch`` calls (reconnects when the server closed it)."""
+    """A persistent HTTP/1.1 connection for a page's small requests, as a browser keeps them
+    open for its ``fetch`` calls (reconnects when the server closed it)."""
+
+    post_resends = 0  # POSTs sent again after a reused connection broke (all connections)
 
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
@@ -171,6 +173,8 @@ class HttpConnection:
                         isinstance(exc, asyncio.IncompleteReadError) and not exc.partial))
                     if attempt or not (retry or stale):
                         raise
+                    if method == "POST":
+                        HttpConnection.post_resends += 1
             raise AssertionError("unreachable")
         finally:
             self.busy = False

@@ -164,6 +164,9 @@ def test_two_browsers_join_one_class_and_a_click_in_one_appears_in_the_other(ser
         # the pin went to the class API (no script run): the map says it arrived
         stud.get_by_text("✓ Sent to the lecturer's map.").first.wait_for(timeout=30_000)
         shot(stud, "class_student_clicked")
+        stud.get_by_role("button", name="Show this pin in detail").click()  # one script run
+        stud.get_by_text("reconstruction x̂").first.wait_for(timeout=30_000)
+        shot(stud, "class_student_detail")
         # within a few refreshes (every 2 s) the lecturer's map shows the click and its image
         lect.wait_for_function(
             "() => { const m = window.__latentlab.maps.get('class.map');"

@@ -101,6 +101,16 @@ def test_student_joins_by_link_sees_the_class_model_and_their_clicks_reach_the_c
     assert len(store.clicks(code)) == 1
     lect.run()
     assert sum(len(t["x"]) for t in _class_traces(lect).values()) == 1
+    # "Show this pin in detail" (the map's trigger): the usual panel for that pin, one run,
+    # and no second click for the class
+    assert data["details"] is True
+    at.session_state["class.detail"] = {"map": data["map"][4:],
+                                        "pick": {"kind": "point", "index": 5}}
+    at.run()
+    assert not at.exception
+    assert "original x" in _captions(at) and "reconstruction x̂" in _captions(at)
+    assert mapspec.map_data(at, "map.chart")["pick"] == {"kind": "point", "index": 5}
+    assert len(store.clicks(code)) == 1
 
 
 def test_student_follows_the_lecturer_and_cannot_change_the_model():

@@ -25,7 +25,7 @@ def _atlas(name: str, method: str):
 
 
 # -- ui.mapview -----------------------------------------------------------------------------
-def test_a_pin_becomes_the_pick_and_every_pin_counts(monkeypatch):
+def test_a_valid_pin_becomes_the_pick_and_a_forged_one_is_ignored(monkeypatch):
     ss = {}
     monkeypatch.setattr(mapview.st, "session_state", ss)
     ext = (-3.0, 3.0, -3.0, 3.0)
@@ -34,13 +34,12 @@ def test_a_pin_becomes_the_pick_and_every_pin_counts(monkeypatch):
         p = latentmap.clean_pin(raw, 360, ext)
         if p is not None:
             mapview._store_pin(p)
-        return ss.get(state.MAP_PICK), ss.get(state.MAP_PICK_SEQ)
+        return ss.get(state.MAP_PICK)
 
-    assert pin({"kind": "point", "index": 5, "seq": 1}) == ({"kind": "point", "index": 5}, 1)
-    assert pin({"kind": "point", "index": 5, "seq": 2}) == ({"kind": "point", "index": 5}, 2)
-    assert pin({"kind": "grid", "x": 0.5, "y": -1.0}) == ({"kind": "grid", "x": 0.5,
-                                                           "y": -1.0}, 3)
-    assert pin({"kind": "point", "index": "abc"}) == ({"kind": "grid", "x": 0.5, "y": -1.0}, 3)
+    assert pin({"kind": "point", "index": 5, "seq": 1}) == {"kind": "point", "index": 5}
+    assert pin({"kind": "grid", "x": 0.5, "y": -1.0}) == {"kind": "grid", "x": 0.5, "y": -1.0}
+    assert pin({"kind": "point", "index": "abc"}) == {"kind": "grid", "x": 0.5, "y": -1.0}
+    assert pin({"kind": "point", "index": 360}) == {"kind": "grid", "x": 0.5, "y": -1.0}
 
 
 def _page(name, **session):

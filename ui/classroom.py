@@ -50,7 +50,7 @@ def class_model(settings: dict) -> CheckpointInfo | None:
 
 def leave() -> None:
     """Forget this session's class (a lecturer's class stays open for its students)."""
-    for k in (CODE, TOKEN, ROLE, SEEN, LAST, NEW_MAP, KEY):
+    for k in (CODE, TOKEN, ROLE, SEEN, LAST, NEW_MAP, KEY, state.CLASS_DETAIL):
         st.session_state.pop(k, None)
     st.query_params.pop("join", None)
 
@@ -78,7 +78,7 @@ def join(code: str) -> str | None:
         return str(exc)
     # a pick made before joining (e.g. on the Latent map page) is not the class map's pin
     st.session_state.update({NAME: name, KEY: key, CODE: code, ROLE: "student",
-                             state.MAP_PICK: None})
+                             state.MAP_PICK: None, state.CLASS_DETAIL: None})
     st.query_params["join"] = code
     return None
 
@@ -350,22 +350,31 @@ def student_view(info: CheckpointInfo, method: str) -> None:
             "body": {"code": st.session_state[CODE], "student": st.session_state[STUDENT],
                      "key": st.session_state.get(KEY, ""),
                      "name": st.session_state.get(NAME) or ""}}
+    detail = st.session_state.get(state.CLASS_DETAIL) or {}
+    detail = detail.get("pick") if detail.get("map") == md.key else None
+    demo = st.session_state.get(state.MAP_PICK)  # set by the reveal of a class question
+    if demo and demo["kind"] == "point" and not 0 <= demo["index"] < len(md.test):
+        demo = None
     left, right = ((st.container(), st.container()) if present.on() else
                    st.columns([3, 2], gap="medium"))
     with left:
-        # the pin drawn is the revealed question's demo spot, if any (ui.classquiz)
         latentmap.show(key=mapview.CHART_KEY, info=info, map_id=f"map:{md.key}",
                        model=md.model, atlas=md.atlas, test=md.test, post=post,
-                       pick=st.session_state.get(state.MAP_PICK), presenter=present.on())
+                       on_pin=lambda p: st.session_state.update(
+                           {state.CLASS_DETAIL: {"map": md.key, "pick": p}}),
+                       pick=detail or demo, presenter=present.on())
         st.caption(f"{len(md.test)} test images · {text.INVERSE_NOTES[md.method]} "
                    f"{text.FAR_NOTE[md.atlas.inverse_is_exact]}")
     with right:
-        st.info(text.CLASS_PIN, icon=":material/touch_app:")
-        demo = st.session_state.get(state.MAP_PICK)
-        if demo and (demo["kind"] == "grid" or 0 <= demo["index"] < len(md.test)):
-            # set by the reveal of a class question
+        if detail:  # asked for with "Show this pin in detail"
+            st.caption("Your pin (ringed on the map), in detail; after a new pin, press Show "
+                       "this pin in detail again:")
+            mapview.panel(md, detail)
+        elif demo:
             st.caption("The spot of the question the lecturer revealed:")
             mapview.panel(md, demo)
+        else:
+            st.info(text.CLASS_PIN, icon=":material/touch_app:")
 
 
 def student_page() -> None:

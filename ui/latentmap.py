@@ -214,7 +214,8 @@ def show(*, key: str, info: CheckpointInfo, model: Autoencoder, atlas: Atlas, te
         ``{"url": str, "body": dict}``: the map takes pins and sends each one as an HTTP POST
         of ``{**body, "pick": pick}`` to ``url`` (relative to the page) instead of to Python,
         and shows the reply's outcome under the map (the class API, :mod:`services.classapi`);
-        ``on_pin`` is then not called.
+        with ``on_pin`` as well, a stored pin offers "Show this pin in detail", which calls
+        ``on_pin`` with it (one script run, only when the student asks).
     """
     dec_id, map_id = f"dec:{info.id}", map_id or f"map:{info.id}:{atlas.method}"
     _send(dec_id, lambda: _decoder_blob(info.id, model))
@@ -231,6 +232,7 @@ def show(*, key: str, info: CheckpointInfo, model: Autoencoder, atlas: Atlas, te
     data = {"key": key, "map": map_id, "decoder": dec_id, "pick": pick, "overlays": overlays or [],
             "path": path, "flagged": flagged, "link": link,
             "pins": on_pin is not None or post is not None, "post": post,
+            "details": post is not None and on_pin is not None,
             "height": height, "presenter": presenter, "side_title": side_title,
             "view": list(view) if view is not None else None}
     _MAP(data=data, key=key, on_pin_change=_on_pin, on_need_change=lambda: _on_need(key),

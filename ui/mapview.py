@@ -59,9 +59,8 @@ def load_map_data(info: CheckpointInfo, method: str) -> MapData:
 
 def _store_pin(pick: dict) -> None:
     """A validated pin from the map (:func:`ui.latentmap.clean_pin`): it becomes the page's
-    pick, and the click counter moves on (the Classroom page sends each pin, even a repeat)."""
+    pick."""
     st.session_state[state.MAP_PICK] = pick
-    st.session_state[state.MAP_PICK_SEQ] = st.session_state.get(state.MAP_PICK_SEQ, 0) + 1
 
 
 @st.fragment

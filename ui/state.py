@@ -73,7 +73,6 @@ HIDE = Key("side.hide", (), url="hide")  # tuple of hidden controls, from ui.lin
 
 # -- Latent map ---------------------------------------------------------------------------------
 MAP_PICK = Key("map.pick", url="pick")  # {"kind": "point", "index": i} or {"kind": "grid", ...}
-MAP_PICK_SEQ = Key("map.pick_seq", 0)  # counts map clicks (a repeated click on one spot counts)
 MAP_BLOBS_SENT = Key("lmap.sent")  # set of map/decoder blob ids this browser already holds
 MAP_RESENDS = Key("lmap.resends", ())  # times (monotonic s) of recent blob resends asked for
 
@@ -149,6 +148,7 @@ CLASS_CODE = Key("class.code")
 CLASS_TOKEN = Key("class.token")  # lecturer's secret (only in the lecturer's session)
 CLASS_ROLE = Key("class.role")  # "lecturer" | "student"
 CLASS_STUDENT = Key("class.student")  # this browser session's anonymous student id
+CLASS_DETAIL = Key("class.detail")  # student: {"map": map key, "pick": pin} asked for in detail
 CLASS_KEY = Key("class.key")  # the student's key for the class API (services.classapi)
 CLASS_NAME = Key("class.name")  # the student's name (the join form's field is forgotten)
 CLASS_SEEN = Key("class.seen")  # lecturer: the clicks on the current map (list of Click)

@@ -388,7 +388,9 @@ the pointer; click or tap to pin it: your pin appears on the lecturer's map.
 CLASS_PIN = ("Move the pointer (or a finger) over the map: the image beside it is what the "
              "decoder makes there, drawn in your browser. Click, tap or press Enter to pin a dot "
              "or an empty spot: the pin goes to the lecturer's map at once, and the line under "
-             "the map says when it has arrived.")
+             "the map says when it has arrived. Show this pin in detail then compares a dot's "
+             "image with its reconstruction here, or shows the nearest training image to a "
+             "spot.")
 
 CMP_LINKED = ("Both latents are 2-D, so the maps are the latent spaces themselves and the "
               "pointer is linked: moving over either map decodes the same z with both "

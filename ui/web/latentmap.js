@@ -110,8 +110,15 @@ class LatentMap {
     this.imgCap = el("div", "ll-cap", this.side, "Move the pointer over the map.");
     this.zText = el("div", "ll-z", this.side, "");
     this.status = el("div", "ll-status", r, "Loading the map…");
-    this.sent = el("div", "ll-sent", r, "");  // a class pin's outcome (data.post)
+    this.sentRow = el("div", "ll-sent-row", r);
+    this.sent = el("span", "ll-sent", this.sentRow, "");  // a class pin's outcome (data.post)
     this.sent.setAttribute("role", "status");
+    this.detail = el("button", "ll-detail", this.sentRow, "Show this pin in detail");
+    this.detail.type = "button";
+    this.detail.style.display = "none";
+    this.detail.addEventListener("click", () => {  // one script run, when the student asks
+      if (this.lastSent) this.component.setTriggerValue("pin", {...this.lastSent, seq: ++this.seq});
+    });
     this.bindEvents();
   }
 
@@ -528,6 +535,7 @@ class LatentMap {
     const pick = value.kind === "point" ? {kind: "point", index: value.index} : {kind: "grid", x: value.x, y: value.y};
     this.sent.className = "ll-sent";
     this.sent.textContent = "Sending your pin…";
+    this.detail.style.display = "none";
     fetch(p.url, {method: "POST", headers: {"Content-Type": "application/json"},
                   body: JSON.stringify({...p.body, pick})})
       .then((r) => r.json().catch(() => ({ok: false, error: `the server answered ${r.status}`})))
@@ -536,6 +544,8 @@ class LatentMap {
         if (value.seq !== this.seq) return;  // a newer pin is on its way
         (LL.sentLat = LL.sentLat || []).push(performance.now() - t0);
         this.sent.className = "ll-sent " + (a.ok ? "ll-ok" : "ll-bad");
+        this.lastSent = a.ok ? pick : null;
+        this.detail.style.display = a.ok && this.data.details ? "" : "none";
         this.sent.textContent = a.ok ? "✓ Sent to the lecturer's map."
           : a.retry_after_s !== undefined ? `Slow down: wait ${Number(a.retry_after_s).toFixed(1)} s before the next pin.`
           : `Your pin was not sent: ${String(a.error || "unknown error").slice(0, 300)}`;
