@@ -103,8 +103,10 @@ async def student(k: int, port: int, args, t_end: float, out: dict) -> None:
             if not ok:
                 out["errors"].append(f"session {k}: click failed: {why}")
             next_click += args.interval
-            if next_click < time.perf_counter():  # a slow click: keep the rhythm, skip no time
-                next_click = time.perf_counter()
+            if next_click < time.perf_counter():  # a slow click: keep the rhythm, skip no time,
+                # but leave the store's pacing (0.25 s) after the answer, as a person's next
+                # tap does; sent at once, the catch-up pins were refused as "too soon"
+                next_click = time.perf_counter() + 0.3
     except Exception as exc:  # a dropped connection or a protocol error is an error too
         out["errors"].append(f"session {k}: {type(exc).__name__}: {exc}")
     finally:
