@@ -355,17 +355,9 @@ def student_view(info: CheckpointInfo, method: str) -> None:
     demo = st.session_state.get(state.MAP_PICK)  # set by the reveal of a class question
     if demo and demo["kind"] == "point" and not 0 <= demo["index"] < len(md.test):
         demo = None
-    left, right = ((st.container(), st.container()) if present.on() else
-                   st.columns([3, 2], gap="medium"))
-    with left:
-        latentmap.show(key=mapview.CHART_KEY, info=info, map_id=f"map:{md.key}",
-                       model=md.model, atlas=md.atlas, test=md.test, post=post,
-                       on_pin=lambda p: st.session_state.update(
-                           {state.CLASS_DETAIL: {"map": md.key, "pick": p}}),
-                       pick=detail or demo, presenter=present.on())
-        st.caption(f"{len(md.test)} test images · {text.INVERSE_NOTES[md.method]} "
-                   f"{text.FAR_NOTE[md.atlas.inverse_is_exact]}")
-    with right:
+    with mapview.map_beside_panel(md, pick=detail or demo, post=post,
+                                  on_pin=lambda p: st.session_state.update(
+                                      {state.CLASS_DETAIL: {"map": md.key, "pick": p}})):
         if detail:  # asked for with "Show this pin in detail"
             st.caption("Your pin (ringed on the map), in detail; after a new pin, press Show "
                        "this pin in detail again:")

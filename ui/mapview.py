@@ -81,20 +81,26 @@ def render(md: MapData) -> None:
         st.warning(f"The link's image {pick['index']} is not on this map: it holds images 0 "
                    f"to {len(md.test) - 1}.", icon=":material/warning:")
         pick = None
-    # on a projector the map takes the whole width and the panel goes below it
-    left, right = ((st.container(), st.container()) if present.on() else
-                   st.columns([3, 2], gap="medium"))
-    with left:
-        latentmap.show(key=CHART_KEY, info=md.info, map_id=f"map:{md.key}", model=md.model,
-                       atlas=md.atlas, test=md.test, pick=pick, on_pin=_store_pin,
-                       presenter=present.on())
-        st.caption(f"{len(md.test)} test images · {text.INVERSE_NOTES[md.method]} "
-                   f"{text.FAR_NOTE[md.atlas.inverse_is_exact]}")
-    with right:
+    with map_beside_panel(md, pick=pick, on_pin=_store_pin):
         if not pick:
             st.info(text.MAP_START, icon=":material/touch_app:")
         else:
             panel(md, pick)
+
+
+def map_beside_panel(md: MapData, *, pick: dict | None, on_pin, post: dict | None = None):
+    """Draw the map (:func:`ui.latentmap.show` with ``pick``, ``on_pin`` and ``post``) and its
+    caption, and return the container of the panel beside it: a column on a desktop, below the
+    map on a projector (where the map takes the whole width) and on a phone."""
+    left, right = ((st.container(), st.container()) if present.on() else
+                   st.columns([3, 2], gap="medium"))
+    with left:
+        latentmap.show(key=CHART_KEY, info=md.info, map_id=f"map:{md.key}", model=md.model,
+                       atlas=md.atlas, test=md.test, pick=pick, on_pin=on_pin, post=post,
+                       presenter=present.on())
+        st.caption(f"{len(md.test)} test images · {text.INVERSE_NOTES[md.method]} "
+                   f"{text.FAR_NOTE[md.atlas.inverse_is_exact]}")
+    return right
 
 
 def panel(md: MapData, pick: dict) -> None:
